@@ -1,0 +1,248 @@
+"""params.yaml as typed, validated dataclasses: the one config source of the pipeline.
+
+Every stage reads its parameters through `load_params`. An unknown key, a wrong type or an
+out-of-range value is a `ParamsError` that names the dotted key (e.g. `eyes.train_refiner.lr`).
+Ranges live beside the fields (`fld(..., ge=0)`), so the dataclass is the whole schema.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+DOMAINS = ("eyes", "hands")
+
+
+class ParamsError(ValueError):
+    pass
+
+
+def fld(default: Any, *, ge=None, gt=None, le=None, lt=None, doc: str = ""):
+    """A dataclass field with a range; lists/dicts defaults are copied per instance."""
+    meta = {k: v for k, v in dict(ge=ge, gt=gt, le=le, lt=lt, doc=doc).items() if v is not None}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# ---------------------------------------------------------------- simulate / ingest
+@dataclass(frozen=True)
+class EyeSimulate:
+    source: Literal["generate", "folders"] = "generate"
+    # used when source == "folders": real dataset roots (UnityEyes imgs dir, MPIIGaze root)
+    synthetic_dir: str = ""
+    real_dir: str = ""
+    n_synthetic: int = fld(6000, ge=1)
+    n_participants: int = fld(15, ge=2)
+    n_per_participant: int = fld(400, ge=1)
+    jpeg_quality: int = fld(95, ge=10, le=100)
+
+
+@dataclass(frozen=True)
+class EyeIngest:
+    head_pose_max_deg: float = fld(20.0, gt=0, le=180)
+    test_participants: list[str] = fld(["p00", "p01", "p02", "p03", "p04"])
+    crop_w: int = fld(55, ge=8)
+    crop_h: int = fld(35, ge=8)
+
+
+@dataclass(frozen=True)
+class HandSimulate:
+    source: Literal["generate", "folders"] = "generate"
+    synthetic_dir: str = ""
+    real_dir: str = ""
+    n_synthetic: int = fld(3000, ge=1)
+    n_real_train: int = fld(2000, ge=1)
+    n_real_test: int = fld(1000, ge=1)
+
+
+@dataclass(frozen=True)
+class HandIngest:
+    cube_mm: float = fld(300.0, gt=0)
+    size: int = fld(64, ge=16)
+    min_depth_mm: float = fld(200.0, ge=0)
+    max_depth_mm: float = fld(1500.0, gt=0)
+
+
+@dataclass(frozen=True)
+class Ingest:
+    shard_size: int = fld(1000, ge=1)
+    workers: int = fld(2, ge=1)
+    max_reject_fraction: float = fld(0.05, ge=0, le=1)
+
+
+# ---------------------------------------------------------------- SimGAN
+@dataclass(frozen=True)
+class TrainRefiner:
+    channels: int = fld(32, ge=1)
+    blocks: int = fld(4, ge=1)
+    discriminator: Literal["local", "global"] = "local"
+    d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
+    self_reg: Literal["identity", "channel_mean", "derivatives"] = "identity"
+    lam: float = fld(0.5, ge=0)
+    history: bool = True
+    history_size: int = fld(4096, ge=1)
+    batch_size: int = fld(64, ge=2)
+    lr_r: float = fld(1e-3, gt=0)
+    lr_d: float = fld(1e-3, gt=0)
+    pretrain_r_steps: int = fld(100, ge=0)
+    pretrain_d_steps: int = fld(50, ge=0)
+    steps: int = fld(600, ge=1, doc="adversarial rounds, each K_g R steps + K_d D steps")
+    k_g: int = fld(2, ge=1)
+    k_d: int = fld(1, ge=1)
+    log_every: int = fld(50, ge=1)
+    grid_every: int = fld(200, ge=1)
+    checkpoint_every: int = fld(100, ge=1)
+    min_mean_change: float = fld(0.005, ge=0, doc="identity-collapse guard on mean |R(x)-x| in [-1,1] units")
+    workers: int = fld(1, ge=0)
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+
+
+@dataclass(frozen=True)
+class Refine:
+    batch_size: int = fld(256, ge=1)
+    workers: int = fld(2, ge=1)
+    dask_address: str = ""
+    max_label_shift: float = fld(1.0, ge=0, doc="annotation check threshold (eyes: px, hands: mm)")
+
+
+# ---------------------------------------------------------------- estimators
+@dataclass(frozen=True)
+class TrainEstimator:
+    epochs: int = fld(6, ge=1)
+    batch_size: int = fld(128, ge=1)
+    lr: float = fld(1e-3, gt=0)
+    weight_decay: float = fld(1e-4, ge=0)
+    max_samples: int = fld(0, ge=0, doc="0 = all; the same budget for synthetic, refined and real")
+    augment: bool = True
+    width: int = fld(32, ge=1)
+
+
+@dataclass(frozen=True)
+class Realism:
+    epochs: int = fld(3, ge=1)
+    max_samples: int = fld(2000, ge=10)
+    test_fraction: float = fld(0.3, gt=0, lt=1)
+
+
+# ---------------------------------------------------------------- domains
+@dataclass(frozen=True)
+class EyesDomain:
+    simulate: EyeSimulate = field(default_factory=EyeSimulate)
+    ingest: EyeIngest = field(default_factory=EyeIngest)
+    train_refiner: TrainRefiner = field(default_factory=TrainRefiner)
+    refine: Refine = field(default_factory=Refine)
+    train_estimator: TrainEstimator = field(default_factory=TrainEstimator)
+    realism: Realism = field(default_factory=Realism)
+
+
+@dataclass(frozen=True)
+class HandsDomain:
+    simulate: HandSimulate = field(default_factory=HandSimulate)
+    ingest: HandIngest = field(default_factory=HandIngest)
+    train_refiner: TrainRefiner = field(default_factory=TrainRefiner)
+    refine: Refine = field(default_factory=Refine)
+    train_estimator: TrainEstimator = field(default_factory=TrainEstimator)
+    realism: Realism = field(default_factory=Realism)
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = fld(0, ge=0)
+    ingest: Ingest = field(default_factory=Ingest)
+    eyes: EyesDomain = field(default_factory=EyesDomain)
+    hands: HandsDomain = field(default_factory=HandsDomain)
+
+    def domain(self, name: str) -> EyesDomain | HandsDomain:
+        if name not in DOMAINS:
+            raise ParamsError(f"unknown domain {name!r}; expected one of {', '.join(DOMAINS)}")
+        return getattr(self, name)
+
+
+# ---------------------------------------------------------------- loading
+def _check_range(value, f: dataclasses.Field, key: str) -> None:
+    m = f.metadata
+    for op, bad in (("ge", lambda a, b: a < b), ("gt", lambda a, b: a <= b),
+                    ("le", lambda a, b: a > b), ("lt", lambda a, b: a >= b)):
+        if op in m and bad(value, m[op]):
+            sym = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]
+            raise ParamsError(f"{key}: {value!r} out of range (must be {sym} {m[op]})")
+
+
+def _coerce(tp, value, key: str):
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ParamsError(f"{key}: expected a mapping, got {type(value).__name__}")
+        return build(tp, value, key)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ParamsError(f"{key}: {value!r} is not one of {list(typing.get_args(tp))}")
+        return value
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ParamsError(f"{key}: expected a list, got {type(value).__name__}")
+        return [_coerce(item_tp, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        raise ParamsError(f"{key}: union types are not supported in params")
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(f"{key}: expected true/false, got {value!r}")
+        return value
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp is str and isinstance(value, str):
+        return value
+    raise ParamsError(f"{key}: expected {tp.__name__}, got {type(value).__name__} {value!r}")
+
+
+def build(cls, data: dict, prefix: str = ""):
+    """Build dataclass `cls` from a mapping, naming the dotted key of any error."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for k in data:
+        if k not in fields:
+            raise ParamsError(f"unknown key {prefix + '.' if prefix else ''}{k} "
+                              f"(known: {', '.join(fields)})")
+    kwargs = {}
+    for name, f in fields.items():
+        if name in data:
+            key = f"{prefix}.{name}" if prefix else name
+            kwargs[name] = _coerce(hints[name], data[name], key)
+            _check_range(kwargs[name], f, key)
+    return cls(**kwargs)
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_params(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: top level must be a mapping")
+    try:
+        return build(Params, deep_merge(data, overrides or {}))
+    except ParamsError as e:
+        raise ParamsError(f"{path}: {e}") from None
+
+
+def to_dict(obj) -> dict:
+    return dataclasses.asdict(obj)

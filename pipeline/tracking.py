@@ -1,0 +1,65 @@
+"""MLflow in one place: one tracking store (sqlite at the repo root unless MLFLOW_TRACKING_URI
+is set), runs tagged with the git commit and the DVC data versions they read."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{ROOT / 'mlflow.db'}"
+
+
+def git_commit(cwd: Path = ROOT) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def data_version(split_dir: str | Path) -> str:
+    """A checksum of a split: the sha256 of its dataset.json and shard sizes/names (cheap, stable)."""
+    d = Path(split_dir)
+    h = hashlib.sha256()
+    for p in sorted(d.glob("*")):
+        if p.is_file() and (p.suffix == ".tar" or p.name == "dataset.json"):
+            h.update(p.name.encode())
+            h.update(p.read_bytes() if p.name == "dataset.json" else str(p.stat().st_size).encode())
+    return h.hexdigest()[:16]
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def start_run(experiment: str, run_name: str, data: dict[str, str | Path] | None = None,
+              tags: dict | None = None):
+    """An MLflow run in `experiment` tagged with git commit and data versions of `data` splits."""
+    import mlflow  # imported late: ~1 s, and stages that do not track should not pay it
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(tracking_uri())
+    mlflow.set_experiment(experiment)
+    all_tags = {"git_commit": git_commit(), **(tags or {})}
+    for name, split_dir in (data or {}).items():
+        all_tags[f"data.{name}"] = data_version(split_dir)
+    with mlflow.start_run(run_name=run_name, tags=all_tags) as run:
+        yield run
+
+
+def log_json(obj: dict, artifact_file: str) -> None:
+    import mlflow
+
+    mlflow.log_text(json.dumps(obj, indent=2, sort_keys=True), artifact_file)
