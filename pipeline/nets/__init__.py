@@ -1,0 +1,1 @@
+"""Networks: the SimGAN refiner and discriminators (estimator nets live beside them)."""

@@ -1,0 +1,38 @@
+"""Training checkpoints: written atomically, loaded with weights_only=True, tied to their params.
+
+A checkpoint stores the params hash of the run that wrote it; a run with other params ignores
+it and starts fresh, so a stale checkpoint can never leak into a differently configured model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+
+
+def params_hash(config: dict) -> str:
+    """A stable hash of everything that defines a training run (JSON with sorted keys)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def atomic_save(obj: dict, path: str | Path) -> None:
+    """torch.save to a temporary sibling, then rename: a kill never leaves a truncated file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, expected_hash: str) -> dict | None:
+    """The checkpoint at `path` if it exists and was written with the same params, else None."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("params_hash") != expected_hash:
+        return None
+    return state

@@ -1,0 +1,56 @@
+"""SimGAN losses (paper eqs. 2-4): patch-wise adversarial cross-entropy and self-regularization.
+
+Discriminator logits are (N, 2, h, w); class 1 = real, class 0 = refined. Every loss is the
+mean over images *and* patches, so the local and the global D share one code path and the
+loss scale does not depend on the image size.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+REAL, REFINED = 1, 0
+SELF_REG = ("identity", "channel_mean", "derivatives")
+
+
+def patch_targets(logits: torch.Tensor, label: int) -> torch.Tensor:
+    n, _, h, w = logits.shape
+    return torch.full((n, h, w), label, dtype=torch.long, device=logits.device)
+
+
+def patch_cross_entropy(logits: torch.Tensor, label: int) -> torch.Tensor:
+    """Cross-entropy of every patch against `label`, averaged over images and patches."""
+    return F.cross_entropy(logits.float(), patch_targets(logits, label))
+
+
+def discriminator_loss(real_logits: torch.Tensor, refined_logits: torch.Tensor) -> torch.Tensor:
+    """-log D(y) - log(1 - D(R(x))), averaged over patches (paper eq. 2)."""
+    return patch_cross_entropy(real_logits, REAL) + patch_cross_entropy(refined_logits, REFINED)
+
+
+def adversarial_loss(refined_logits: torch.Tensor) -> torch.Tensor:
+    """The refiner's realism loss: -log D(R(x)) on every patch (fool D everywhere)."""
+    return patch_cross_entropy(refined_logits, REAL)
+
+
+def psi(x: torch.Tensor, kind: str) -> torch.Tensor:
+    """The feature map compared by self-regularization (paper §3.1 and §3.3)."""
+    if kind == "identity":
+        return x
+    if kind == "channel_mean":
+        return x.mean(dim=1, keepdim=True)
+    if kind == "derivatives":
+        dx = x[..., :, 1:] - x[..., :, :-1]
+        dy = x[..., 1:, :] - x[..., :-1, :]
+        return torch.cat([dx.flatten(1), dy.flatten(1)], dim=1)
+    raise ValueError(f"unknown self-regularization {kind!r}; expected one of {SELF_REG}")
+
+
+def self_regularization_loss(refined: torch.Tensor, synthetic: torch.Tensor, kind: str) -> torch.Tensor:
+    """||psi(R(x)) - psi(x)||_1 as a per-element mean (the paper's sum divided by the element count)."""
+    return (psi(refined.float(), kind) - psi(synthetic.float(), kind)).abs().mean()
+
+
+def patch_accuracy(logits: torch.Tensor, label: int) -> torch.Tensor:
+    """Fraction of patches D assigns to `label`."""
+    return (logits.argmax(dim=1) == label).float().mean()
