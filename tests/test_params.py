@@ -1,0 +1,50 @@
+import pytest
+
+from pipeline.params import Params, ParamsError, load_params
+
+
+def write(tmp_path, text):
+    p = tmp_path / "params.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_repo_params_load_as_typed_objects():
+    p = load_params("params.yaml")
+    assert isinstance(p, Params)
+    assert p.domain("eyes").train_refiner.batch_size >= 2
+    assert p.domain("hands").ingest.cube_mm > 0
+
+
+def test_unknown_key_is_named(tmp_path):
+    with pytest.raises(ParamsError, match=r"unknown key eyes\.train_refiner\.lrr"):
+        load_params(write(tmp_path, "eyes:\n  train_refiner:\n    lrr: 0.1\n"))
+
+
+def test_out_of_range_is_named(tmp_path):
+    with pytest.raises(ParamsError, match=r"hands\.train_refiner\.lr_r: -1\.0 out of range"):
+        load_params(write(tmp_path, "hands:\n  train_refiner:\n    lr_r: -1\n"))
+
+
+def test_wrong_type_and_choice(tmp_path):
+    with pytest.raises(ParamsError, match=r"ingest\.shard_size: expected int"):
+        load_params(write(tmp_path, "ingest:\n  shard_size: many\n"))
+    with pytest.raises(ParamsError, match=r"eyes\.train_refiner\.discriminator: 'medium' is not one of"):
+        load_params(write(tmp_path, "eyes:\n  train_refiner:\n    discriminator: medium\n"))
+    with pytest.raises(ParamsError, match=r"expected true/false"):
+        load_params(write(tmp_path, "eyes:\n  train_refiner:\n    history: 1\n"))
+
+
+def test_overrides_merge_deeply(tmp_path):
+    p = load_params(write(tmp_path, "seed: 3\n"), overrides={"eyes": {"train_refiner": {"steps": 7}}})
+    assert p.seed == 3 and p.eyes.train_refiner.steps == 7
+    assert p.eyes.train_refiner.batch_size == Params().eyes.train_refiner.batch_size
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ParamsError, match="not found"):
+        load_params(tmp_path / "nope.yaml")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(write(tmp_path, "a: [1,\n"))
+    with pytest.raises(ParamsError, match="unknown domain"):
+        Params().domain("feet")

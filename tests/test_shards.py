@@ -1,0 +1,101 @@
+import io
+import json
+import tarfile
+
+import numpy as np
+import pytest
+
+from pipeline.errors import PipelineError, RejectionError
+from pipeline.shards import (Sample, ShardWriter, iter_shard, list_shards, read_dataset_info,
+                             read_manifest, read_samples)
+
+
+def make_samples(n, dtype=np.uint8, split="synthetic"):
+    rng = np.random.default_rng(0)
+    hi = 255 if dtype == np.uint8 else 4000
+    return [Sample(f"s{i:05d}", rng.integers(0, hi, (35, 55)).astype(dtype),
+                   {"id": f"s{i:05d}", "split": split, "source": f"raw/{i}.jpg",
+                    "labels": {"gaze": {"pitch": 0.1 * i, "yaw": -0.1}}}) for i in range(n)]
+
+
+def write_split(d, samples, shard_size=4, rejects=()):
+    with ShardWriter(d, shard_size, info={"params": {"a": 1}}) as w:
+        for s in samples:
+            w.write(s)
+        for src, why in rejects:
+            w.reject(src, why)
+    return w
+
+
+def test_roundtrip_index_and_counts(tmp_path):
+    d = tmp_path / "synthetic"
+    samples = make_samples(10)
+    write_split(d, samples, rejects=[("raw/bad.jpg", "truncated jpeg")])
+    assert [p.rsplit("/", 1)[1] for p in list_shards(d)] == [f"synthetic-00000{i}.tar" for i in range(3)]
+    got = list(read_samples(d))
+    assert [s.key for s in got] == [s.key for s in samples]
+    assert all(np.array_equal(a.image, b.image) and a.meta == b.meta for a, b in zip(got, samples))
+    info = read_dataset_info(d)
+    assert info["counts"] == {"in": 11, "written": 10, "rejected": 1}
+    assert json.loads((d / "rejected.jsonl").read_text()) == {"file": "raw/bad.jpg", "reason": "truncated jpeg"}
+    m = read_manifest(d).to_pylist()
+    assert m[5]["key"] == "s00005" and m[5]["shard"] == "synthetic-000001.tar"
+    assert m[5]["labels_gaze_pitch"] == pytest.approx(0.5)
+
+
+def test_uint16_depth_survives(tmp_path):
+    samples = make_samples(3, np.uint16)
+    write_split(tmp_path / "real_test", samples)
+    got = list(read_samples(tmp_path / "real_test"))
+    assert got[0].image.dtype == np.uint16 and np.array_equal(got[2].image, samples[2].image)
+
+
+def test_deterministic_bytes_and_tar_headers(tmp_path):
+    write_split(tmp_path / "a" / "synthetic", make_samples(6))
+    write_split(tmp_path / "b" / "synthetic", make_samples(6))
+    for name in ["synthetic-000000.tar", "synthetic-000001.tar", "manifest.parquet", "dataset.json"]:
+        assert (tmp_path / "a" / "synthetic" / name).read_bytes() == (tmp_path / "b" / "synthetic" / name).read_bytes()
+    with tarfile.open(tmp_path / "a" / "synthetic" / "synthetic-000000.tar") as tf:
+        assert {m.mtime for m in tf.getmembers()} == {0}
+        assert {(m.uid, m.gid) for m in tf.getmembers()} == {(0, 0)}
+    assert not list((tmp_path / "a" / "synthetic").glob(".*tmp"))
+
+
+def test_keys_with_dots_are_refused(tmp_path):
+    with pytest.raises(PipelineError, match="invalid sample key"):
+        with ShardWriter(tmp_path / "x") as w:
+            w.write(Sample("a.b", np.zeros((2, 2), np.uint8), {}))
+
+
+def test_seeded_shuffle_changes_per_epoch_and_repeats_per_seed(tmp_path):
+    write_split(tmp_path / "synthetic", make_samples(40), shard_size=5)
+    ds = read_samples(tmp_path / "synthetic", shuffle=True, seed=1, shuffle_buffer=16)
+    e0, e1 = [s.key for s in ds], [s.key for s in ds]
+    assert sorted(e0) == sorted(e1) and e0 != e1
+    again = [s.key for s in read_samples(tmp_path / "synthetic", shuffle=True, seed=1, shuffle_buffer=16)]
+    assert again == e0
+
+
+def test_hostile_member_names_and_pickles_are_refused(tmp_path):
+    bad = tmp_path / "synthetic" / "synthetic-000000.tar"
+    bad.parent.mkdir()
+    with tarfile.open(bad, "w") as tf:
+        for name, data in [("../evil.image.png", b"x"), ("../evil.pyd", b"cos\nsystem\n")]:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    with pytest.raises(PipelineError, match="bad sample"):
+        list(iter_shard(bad))
+
+
+def test_reject_fraction_names_worst_files(tmp_path):
+    w = write_split(tmp_path / "synthetic", make_samples(2),
+                    rejects=[("p01/day01.mat", "wrong shape")] * 3 + [("x.jpg", "corrupt")])
+    with pytest.raises(RejectionError, match=r"(?s)rejected 4/6.*p01/day01\.mat \(3x\): wrong shape"):
+        w.check_rejects(0.5)
+    w.check_rejects(0.7)
+
+
+def test_missing_split_is_a_clear_error(tmp_path):
+    with pytest.raises(PipelineError, match="no such split directory"):
+        list_shards(tmp_path / "nothing")
