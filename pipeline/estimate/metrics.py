@@ -1,0 +1,60 @@
+"""Evaluation metrics, pure numpy: gaze angular error and hand joint errors, with their curves.
+
+Gaze: (pitch, yaw) -> unit vector with one convention for prediction and truth (the error is
+convention-free as long as both use the same one); error = angle between the vectors.
+Hands: 3D error in mm per joint (after undoing the crop), and the 2D error in pixels of the
+640x480 frame for the paper's "% of joints within 5 px" (SimGAN Table 4).
+Curves are per-sample (eyes) or per-joint (hands) cumulative percentages.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+GAZE_THRESHOLDS_DEG = np.arange(0, 21, 1.0)   # % within d, d = 0..20 deg
+HAND_THRESHOLDS_MM = np.arange(0, 81, 2.0)    # % of joints within d, d = 0..80 mm
+GAZE_WITHIN_DEG = 7.0                          # SimGAN Table 2
+HAND_WITHIN_PX = 5.0                           # SimGAN Table 4
+
+
+def pitchyaw_to_vector(pitchyaw: np.ndarray) -> np.ndarray:
+    """(N, 2) radians -> (N, 3) unit vectors: y = sin(pitch), x, z from yaw (DESIGN.md §3)."""
+    p, y = pitchyaw[:, 0].astype(np.float64), pitchyaw[:, 1].astype(np.float64)
+    return np.stack([-np.cos(p) * np.sin(y), np.sin(p), -np.cos(p) * np.cos(y)], axis=1)
+
+
+def angular_error_deg(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    a, b = pitchyaw_to_vector(pred), pitchyaw_to_vector(true)
+    cos = np.clip(np.sum(a * b, axis=1), -1.0, 1.0)
+    return np.degrees(np.arccos(cos))
+
+
+def percent_within(errors: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """% of `errors` (any shape) <= each threshold."""
+    e = np.sort(errors.ravel())
+    return 100.0 * np.searchsorted(e, thresholds, side="right") / max(len(e), 1)
+
+
+def gaze_metrics(pred: np.ndarray, true: np.ndarray) -> tuple[dict, list[dict]]:
+    """(metrics, curve rows) for (N, 2) pitch/yaw predictions against labels."""
+    err = angular_error_deg(pred, true)
+    curve = percent_within(err, GAZE_THRESHOLDS_DEG)
+    metrics = {"n": int(len(err)), "mean_angular_error_deg": float(err.mean()),
+               "median_angular_error_deg": float(np.median(err)),
+               "pct_within_7deg": float(percent_within(err, np.array([GAZE_WITHIN_DEG]))[0])}
+    rows = [{"threshold_deg": float(t), "pct_within": float(c)} for t, c in zip(GAZE_THRESHOLDS_DEG, curve)]
+    return metrics, rows
+
+
+def hand_metrics(pred_xyz: np.ndarray, true_xyz: np.ndarray, pred_uv: np.ndarray,
+                 true_uv: np.ndarray) -> tuple[dict, list[dict]]:
+    """(metrics, curve rows) from (N, J, 3) xyz mm and (N, J, 2) frame-pixel joints."""
+    err_mm = np.linalg.norm(pred_xyz - true_xyz, axis=-1)
+    err_px = np.linalg.norm(pred_uv - true_uv, axis=-1)
+    curve = percent_within(err_mm, HAND_THRESHOLDS_MM)
+    metrics = {"n": int(err_mm.shape[0]), "joints": int(err_mm.shape[1]),
+               "mean_joint_error_mm": float(err_mm.mean()),
+               "median_joint_error_mm": float(np.median(err_mm)),
+               "mean_joint_error_px": float(err_px.mean()),
+               "pct_joints_within_5px": float(percent_within(err_px, np.array([HAND_WITHIN_PX]))[0])}
+    rows = [{"threshold_mm": float(t), "pct_within": float(c)} for t, c in zip(HAND_THRESHOLDS_MM, curve)]
+    return metrics, rows

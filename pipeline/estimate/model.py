@@ -1,0 +1,67 @@
+"""Estimator construction and checkpoints (models/estimator-<domain>-<data>.pt).
+
+A checkpoint is `{"state_dict", "config": {"domain", "arch", "width", "height", "width_px",
+"outputs"}, "data", "mlflow_run_id", "history"}`, loaded with weights_only=True. Loading checks
+the config against what the caller is about to feed it, so a hands model on eye crops, or a
+64x64 model on 128x128 crops, is a PipelineError naming the file rather than a shape crash.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from pipeline.errors import PipelineError
+from pipeline.nets.gaze import GazeNet
+from pipeline.nets.handpose import N_JOINTS, HandPoseNet
+
+ARCH = {"eyes": "gaze", "hands": "handpose"}
+
+
+def estimator_config(domain: str, width: int, shape: tuple[int, int]) -> dict:
+    h, w = shape
+    return {"domain": domain, "arch": ARCH[domain], "width": width, "height": h, "width_px": w,
+            "outputs": 2 if domain == "eyes" else 3 * N_JOINTS}
+
+
+def build_estimator(config: dict) -> nn.Module:
+    if config["arch"] == "gaze":
+        return GazeNet(config["width"], config["height"], config["width_px"])
+    if config["height"] != config["width_px"]:
+        raise PipelineError(f"hand crops must be square, got {config['height']}x{config['width_px']}")
+    return HandPoseNet(config["width"], config["height"])
+
+
+def save_estimator(path: str | Path, model: nn.Module, config: dict, **extra) -> None:
+    """Atomic torch.save of the state dict (fp32, CPU) with its config and `extra` (history, run id)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().float() for k, v in model.state_dict().items()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save({"state_dict": state, "config": config, **extra}, tmp)
+    os.replace(tmp, path)
+
+
+def load_estimator(path: str | Path, domain: str, shape: tuple[int, int]) -> tuple[nn.Module, dict]:
+    """(model in eval mode, checkpoint) for `domain` crops of `shape` (H, W); PipelineError on mismatch."""
+    path = Path(path)
+    if not path.exists():
+        raise PipelineError(f"{path}: model missing (run train_estimator first)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        config = ckpt["config"]
+    except Exception as e:  # torch raises many types for a file that is not a checkpoint
+        raise PipelineError(f"{path}: not an estimator checkpoint ({type(e).__name__}: {e})") from None
+    if config.get("domain") != domain:
+        raise PipelineError(f"{path}: a model for domain {config.get('domain')!r}, asked to evaluate {domain!r}")
+    if (config["height"], config["width_px"]) != tuple(shape):
+        raise PipelineError(f"{path}: model expects {config['height']}x{config['width_px']} crops, "
+                            f"the data has {shape[0]}x{shape[1]}")
+    model = build_estimator(config)
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        raise PipelineError(f"{path}: weights do not fit the {config['arch']} net: {e}") from None
+    return model.eval(), ckpt

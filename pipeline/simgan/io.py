@@ -1,0 +1,61 @@
+"""The refiner file models/refiner-<domain>.pt (team contract) and its checked loader.
+
+Format: {"state_dict", "config": {domain, in_channels, channels, blocks, height, width},
+"mlflow_run_id", "steps"}, saved atomically and loaded with weights_only=True (no pickle).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from pipeline.errors import PipelineError
+from pipeline.nets.refiner import Refiner
+from pipeline.params import Params
+from pipeline.simgan.checkpoint import atomic_save
+from pipeline.simgan.data import crop_shape
+from pipeline.tracking import file_sha256
+
+
+def refiner_config(params: Params, domain: str) -> dict:
+    """The architecture `params` asks for: what a refiner file must match."""
+    cfg = params.domain(domain).train_refiner
+    height, width = crop_shape(params, domain)
+    return {"domain": domain, "in_channels": 1, "channels": cfg.channels, "blocks": cfg.blocks,
+            "height": height, "width": width}
+
+
+def build_refiner(config: dict) -> Refiner:
+    return Refiner(config["in_channels"], config["channels"], config["blocks"])
+
+
+def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, mlflow_run_id: str, steps: int) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in refiner.state_dict().items()}
+    atomic_save({"state_dict": state, "config": dict(config), "mlflow_run_id": mlflow_run_id,
+                 "steps": int(steps)}, path)
+
+
+def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner, dict]:
+    """(refiner in eval mode on CPU, info) where info = {config, mlflow_run_id, steps, sha256}.
+
+    Raises PipelineError when the file is missing or unreadable, or was trained for another
+    domain, architecture or crop size than `params` describe.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PipelineError(f"{path}: no refiner file (run train_refiner@{domain} first)")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        config = saved["config"]
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
+        raise PipelineError(f"{path}: not a refiner checkpoint ({type(e).__name__}: {e})") from None
+    expected = refiner_config(params, domain)
+    wrong = {k: (config.get(k), v) for k, v in expected.items() if config.get(k) != v}
+    if wrong:
+        detail = ", ".join(f"{k}: file has {got!r}, params want {want!r}" for k, (got, want) in wrong.items())
+        raise PipelineError(f"{path}: refiner does not match params ({detail}); re-run train_refiner@{domain}")
+    refiner = build_refiner(config)
+    refiner.load_state_dict(saved["state_dict"])
+    info = {"config": config, "mlflow_run_id": saved.get("mlflow_run_id", ""),
+            "steps": int(saved.get("steps", 0)), "sha256": file_sha256(path)}
+    return refiner.eval(), info
