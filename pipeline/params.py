@@ -37,16 +37,18 @@ class EyeSimulate:
     # used when source == "folders": real dataset roots (UnityEyes imgs dir, MPIIGaze root)
     synthetic_dir: str = ""
     real_dir: str = ""
-    n_synthetic: int = fld(6000, ge=1)
-    n_participants: int = fld(15, ge=2)
-    n_per_participant: int = fld(400, ge=1)
+    n_synthetic: int = fld(6000, ge=1, doc="UnityEyes-style renders")
+    n_participants: int = fld(15, ge=2, doc="real-like participants p00..pNN")
+    n_per_participant: int = fld(400, ge=1, doc="frames per participant; a frame holds a left and a right eye")
     jpeg_quality: int = fld(95, ge=10, le=100)
+    workers: int = fld(2, ge=1, doc="render processes")
 
 
 @dataclass(frozen=True)
 class EyeIngest:
-    head_pose_max_deg: float = fld(20.0, gt=0, le=180)
+    head_pose_max_deg: float = fld(20.0, gt=0, le=180, doc="GazeML's UnityEyes head-pose filter")
     test_participants: list[str] = fld(["p00", "p01", "p02", "p03", "p04"])
+    test_fraction: float = fld(0.3, gt=0, lt=1, doc="real sources without participants (h5, folder): share to real_test")
     crop_w: int = fld(55, ge=8)
     crop_h: int = fld(35, ge=8)
 
@@ -106,28 +108,40 @@ class TrainRefiner:
 @dataclass(frozen=True)
 class Refine:
     batch_size: int = fld(256, ge=1)
-    workers: int = fld(2, ge=1)
-    dask_address: str = ""
-    max_label_shift: float = fld(1.0, ge=0, doc="annotation check threshold (eyes: px, hands: mm)")
+    workers: int = fld(2, ge=1, doc="local worker processes, one synthetic shard per task")
+    dask_address: str = fld("", doc="Dask scheduler (tcp://host:port): run the shard tasks there via Prefect")
+    max_label_shift: float = fld(1.0, ge=0, doc="annotation check: fail above this mean shift (eyes: px, hands: mm)")
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    grid_samples: int = fld(8, ge=1, doc="synthetic/refined pairs in the dataset card's sample grid")
 
 
 # ---------------------------------------------------------------- estimators
 @dataclass(frozen=True)
 class TrainEstimator:
-    epochs: int = fld(6, ge=1)
+    epochs: int = fld(8, ge=1)
     batch_size: int = fld(128, ge=1)
-    lr: float = fld(1e-3, gt=0)
+    lr: float = fld(2e-3, gt=0, doc="peak of the one-cycle schedule (AdamW)")
     weight_decay: float = fld(1e-4, ge=0)
-    max_samples: int = fld(0, ge=0, doc="0 = all; the same budget for synthetic, refined and real")
+    max_samples: int = fld(2000, ge=0, doc="budget: samples per epoch, the same for synthetic, refined "
+                            "and real_train (a smaller set is cycled); 0 = the set's own size")
     augment: bool = True
-    width: int = fld(32, ge=1)
+    shift_px: float = fld(2.0, ge=0, doc="random translation, up to this many pixels")
+    intensity: float = fld(0.1, ge=0, lt=1, doc="eyes: contrast/brightness jitter amplitude")
+    width: int = fld(16, ge=1, doc="gaze: 32 is the paper's net; hands: first conv's channels")
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
 
 
 @dataclass(frozen=True)
 class Realism:
-    epochs: int = fld(3, ge=1)
-    max_samples: int = fld(2000, ge=10)
+    epochs: int = fld(4, ge=1)
+    batch_size: int = fld(64, ge=2)
+    lr: float = fld(2e-3, gt=0)
+    width: int = fld(16, ge=1, doc="C2ST classifier's first conv channels")
+    max_samples: int = fld(2000, ge=10, doc="per set (real, synthetic, refined)")
     test_fraction: float = fld(0.3, gt=0, lt=1)
+    kid_subsets: int = fld(50, ge=1)
+    kid_subset_size: int = fld(500, ge=2)
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
 
 
 # ---------------------------------------------------------------- domains
@@ -151,12 +165,23 @@ class HandsDomain:
     realism: Realism = field(default_factory=Realism)
 
 
+# ---------------------------------------------------------------- user study
+@dataclass(frozen=True)
+class Study:
+    trials: int = fld(50, ge=1, doc="answers per participant session")
+    host: str = "127.0.0.1"
+    port: int = fld(8765, ge=1, le=65535)
+    real_split: Literal["real_test", "real_train"] = "real_test"
+    display_px: int = fld(440, ge=32, doc="longest side of the shown image (integer upscale)")
+
+
 @dataclass(frozen=True)
 class Params:
     seed: int = fld(0, ge=0)
     ingest: Ingest = field(default_factory=Ingest)
     eyes: EyesDomain = field(default_factory=EyesDomain)
     hands: HandsDomain = field(default_factory=HandsDomain)
+    study: Study = field(default_factory=Study)
 
     def domain(self, name: str) -> EyesDomain | HandsDomain:
         if name not in DOMAINS:

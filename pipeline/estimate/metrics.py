@@ -1,7 +1,7 @@
 """Evaluation metrics, pure numpy: gaze angular error and hand joint errors, with their curves.
 
-Gaze: (pitch, yaw) -> unit vector with one convention for prediction and truth (the error is
-convention-free as long as both use the same one); error = angle between the vectors.
+Gaze: (pitch, yaw) -> unit vector by the readers' one convention (pipeline.formats) for both
+prediction and truth; error = angle between the vectors.
 Hands: 3D error in mm per joint (after undoing the crop), and the 2D error in pixels of the
 640x480 frame for the paper's "% of joints within 5 px" (SimGAN Table 4).
 Curves are per-sample (eyes) or per-joint (hands) cumulative percentages.
@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.formats import pitchyaw_to_vector
+
 GAZE_THRESHOLDS_DEG = np.arange(0, 21, 1.0)   # % within d, d = 0..20 deg
 HAND_THRESHOLDS_MM = np.arange(0, 81, 2.0)    # % of joints within d, d = 0..80 mm
 GAZE_WITHIN_DEG = 7.0                          # SimGAN Table 2
 HAND_WITHIN_PX = 5.0                           # SimGAN Table 4
 
 
-def pitchyaw_to_vector(pitchyaw: np.ndarray) -> np.ndarray:
-    """(N, 2) radians -> (N, 3) unit vectors: y = sin(pitch), x, z from yaw (DESIGN.md §3)."""
-    p, y = pitchyaw[:, 0].astype(np.float64), pitchyaw[:, 1].astype(np.float64)
-    return np.stack([-np.cos(p) * np.sin(y), np.sin(p), -np.cos(p) * np.cos(y)], axis=1)
-
-
 def angular_error_deg(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
-    a, b = pitchyaw_to_vector(pred), pitchyaw_to_vector(true)
+    """Angle (deg) between the gaze vectors of (N, 2) pitch/yaw predictions and labels."""
+    a = pitchyaw_to_vector(pred[:, 0], pred[:, 1])
+    b = pitchyaw_to_vector(true[:, 0], true[:, 1])
     cos = np.clip(np.sum(a * b, axis=1), -1.0, 1.0)
     return np.degrees(np.arccos(cos))
 

@@ -32,8 +32,15 @@ class GazeNet(nn.Module):
         self.head = nn.Sequential(nn.Linear(n_flat, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return fp32_linear(self.head[2], self.embed(x))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate activations (the FC hidden layer): features for KID."""
+        """Penultimate activations (the FC hidden layer)."""
         return self.head[1](self.head[0](self.features(x)))
+
+
+def fp32_linear(layer: nn.Linear, h: torch.Tensor) -> torch.Tensor:
+    """The output layer outside autocast: bf16 has ~3 significant digits, too coarse for the
+    regressed coordinates (hands: 1/128 of the crop ~ 1 frame pixel), so it runs in fp32."""
+    with torch.autocast(h.device.type, enabled=False):
+        return layer(h.float())

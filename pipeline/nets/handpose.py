@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from pipeline.nets.gaze import fp32_linear
+
 N_JOINTS = 14
 
 
@@ -33,7 +35,7 @@ class HandPoseNet(nn.Module):
         self.head = nn.Sequential(nn.Linear(8 * w * 16, 512), nn.ReLU(inplace=True), nn.Linear(512, 3 * n_joints))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x)).view(-1, self.n_joints, 3)
+        return fp32_linear(self.head[2], self.embed(x)).view(-1, self.n_joints, 3)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.head[1](self.head[0](self.features(x)))

@@ -1,0 +1,151 @@
+"""Realism of refined images, measured without the GAN's own discriminator.
+
+- Classifier two-sample test (C2ST, Lopez-Paz & Oquab 2017): a fresh small CNN learns real vs
+  synthetic, another real vs refined, on the same real images and the same synthetic keys (refined
+  images are the synthetic ones after R, so the pair differs only by refinement). Held-out accuracy
+  near 50% means the classifier cannot tell; its p-value is the one-sided binomial test of
+  "accuracy > 50%" (scipy.stats.binomtest).
+- KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, averaged over
+  random subsets, on the penultimate features of the real-vs-synthetic classifier: a space trained
+  here to see exactly the synthetic-to-real gap. All KIDs use held-out images only; real vs real
+  (two halves of the held-out real set) is the noise floor.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.stats import binomtest
+from torch import nn
+
+from pipeline.device import autocast
+from pipeline.errors import PipelineError
+from pipeline.estimate.data import read_images
+from pipeline.estimate.train import index_stream
+from pipeline.params import Realism
+
+
+class C2STNet(nn.Module):
+    """Three stride-2 3x3 convs, global average pool, a linear logit."""
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            nn.Conv2d(1, w, 3, 2, 1), nn.ReLU(inplace=True), nn.Conv2d(w, 2 * w, 3, 2, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.logit = nn.Linear(4 * w, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logit(self.features(x)).squeeze(1)
+
+
+def train_classifier(x: np.ndarray, y: np.ndarray, cfg: Realism, seed: int, device: torch.device) -> C2STNet:
+    torch.manual_seed(seed)
+    model = C2STNet(cfg.width).to(device, memory_format=torch.channels_last).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    g = torch.Generator().manual_seed(seed)
+    steps = cfg.epochs * -(-len(x) // cfg.batch_size)
+    order = index_stream(len(x), steps * cfg.batch_size, g).view(steps, cfg.batch_size)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.float32))
+    for idx in order:
+        xb = xt[idx].to(device, memory_format=torch.channels_last)
+        with autocast(device, cfg.precision):
+            logits = model(xb)
+        loss = F.binary_cross_entropy_with_logits(logits.float(), yt[idx].to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def run_net(model: C2STNet, x: np.ndarray, device: torch.device, precision: str) -> tuple[np.ndarray, np.ndarray]:
+    """(logits (N,), penultimate features (N, F)) in fixed batches."""
+    logits, feats = [], []
+    for i in range(0, len(x), 512):
+        xb = torch.from_numpy(x[i:i + 512]).to(device, memory_format=torch.channels_last)
+        with autocast(device, precision):
+            f = model.features(xb)
+            logits.append(model.logit(f).squeeze(1).float().cpu())
+        feats.append(f.float().cpu())
+    return torch.cat(logits).numpy(), torch.cat(feats).numpy().astype(np.float64)
+
+
+def c2st(real: np.ndarray, other: np.ndarray, n_test: int, cfg: Realism, seed: int,
+         device: torch.device) -> tuple[dict, C2STNet]:
+    """Train on all but the first `n_test` of each set (balanced), test on those: accuracy and p-value."""
+    x_train = np.concatenate([real[n_test:], other[n_test:]])
+    y_train = np.r_[np.ones(len(real) - n_test), np.zeros(len(other) - n_test)]
+    model = train_classifier(x_train, y_train, cfg, seed, device)
+    logit_real, _ = run_net(model, real[:n_test], device, cfg.precision)
+    logit_other, _ = run_net(model, other[:n_test], device, cfg.precision)
+    correct = int((logit_real > 0).sum() + (logit_other <= 0).sum())
+    total = 2 * n_test
+    p = binomtest(correct, total, 0.5, alternative="greater").pvalue
+    return {"accuracy": correct / total, "p_value": float(p), "n_test": total,
+            "n_train": int(len(x_train))}, model
+
+
+def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: int) -> tuple[float, float]:
+    """Kernel Inception Distance between feature sets: (mean, std) of unbiased MMD^2 over subsets."""
+    rng = np.random.default_rng(seed)
+    m = min(subset_size, len(fx), len(fy))
+    d = fx.shape[1]
+    vals = []
+    for _ in range(subsets):
+        x = fx[rng.choice(len(fx), m, replace=False)]
+        y = fy[rng.choice(len(fy), m, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3)
+        off = m * (m - 1)
+        vals.append((kxx.sum() - np.trace(kxx)) / off + (kyy.sum() - np.trace(kyy)) / off - 2 * kxy.mean())
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, cfg: Realism,
+                    seed: int, device: torch.device) -> tuple[dict, dict[str, np.ndarray]]:
+    """C2ST and KID for (N, 1, H, W) image sets; `refined[i]` is `synthetic[i]` after R.
+
+    Returns the metrics and the held-out features per set (for the report's embedding plot).
+    """
+    n = min(len(real), len(synthetic), len(refined))
+    n_test = max(1, int(round(n * cfg.test_fraction)))
+    rng = np.random.default_rng(seed)
+    # random held-out parts; synthetic and refined share one order so they stay paired
+    real = real[rng.permutation(len(real))[:n]]
+    paired = rng.permutation(min(len(synthetic), len(refined)))[:n]
+    synthetic, refined = synthetic[paired], refined[paired]
+    out = {"n_per_set": n, "c2st": {}, "kid": {}}
+    out["c2st"]["synthetic"], net = c2st(real, synthetic, n_test, cfg, seed, device)
+    out["c2st"]["refined"], _ = c2st(real, refined, n_test, cfg, seed, device)
+    feats = {name: run_net(net, x[:n_test], device, cfg.precision)[1]
+             for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined))}
+    half = n_test // 2
+    pairs = {"synthetic": (feats["real"], feats["synthetic"]), "refined": (feats["real"], feats["refined"])}
+    if half >= 2:  # the noise floor needs two halves of at least 2 images each
+        pairs["real"] = (feats["real"][:half], feats["real"][half:])
+    for name, (fa, fb) in pairs.items():
+        mean, std = kid(fa, fb, cfg.kid_subsets, cfg.kid_subset_size, seed)
+        out["kid"][name] = {"mean": mean, "std": std}
+    out["kid_features"] = f"penultimate layer of the real-vs-synthetic C2ST net ({feats['real'].shape[1]}-d)"
+    return out, feats
+
+
+def load_sets(domain: str, shards_root: str | Path, max_samples: int, seed: int) -> dict[str, np.ndarray]:
+    """Images of real_train, synthetic and refined (refined matched to the synthetic subset by key)."""
+    root = Path(shards_root) / domain
+    _, real, _ = read_images(domain, root / "real_train", max_samples, seed)
+    syn_keys, synthetic, _ = read_images(domain, root / "synthetic", max_samples, seed)
+    ref_keys, refined, _ = read_images(domain, root / "refined")
+    where = {k: i for i, k in enumerate(ref_keys)}
+    missing = [k for k in syn_keys if k not in where]
+    if missing:
+        raise PipelineError(f"{root / 'refined'}: {len(missing)} synthetic samples have no refined "
+                            f"counterpart (e.g. {missing[0]}); was refine run on this synthetic split?")
+    refined = refined[[where[k] for k in syn_keys]]
+    shapes = {x.shape[1:] for x in (real, synthetic, refined)}
+    if len(shapes) > 1:
+        raise PipelineError(f"{root}: real, synthetic and refined crops differ in shape: {sorted(shapes)}")
+    return {"real": real, "synthetic": synthetic, "refined": refined}

@@ -1,0 +1,187 @@
+"""Refine a whole split: one task per synthetic shard, in local worker processes or on Dask.
+
+Shard i of `synthetic/` becomes shard i of `refined/`. Every task is independent and written
+atomically, so a rerun after a kill redoes only the missing shards: a progress file written
+before any shard records the run's fingerprint (refiner checksum, input data version, the
+params that change the bytes), and an earlier shard is kept only under the same fingerprint
+and after it reads back with the synthetic keys and metas. The index (manifest.parquet,
+dataset.json) is written last, so a folder with an index is a finished one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline import __version__
+from pipeline.annotation_check import summarize
+from pipeline.device import memory_format, pick_device
+from pipeline.errors import PipelineError
+from pipeline.params import Params, to_dict
+from pipeline.refine import ShardReport, refine_shard, verify_shard
+from pipeline.shards import list_shards, read_dataset_info, read_manifest, shard_name, write_index
+from pipeline.tracking import data_version
+
+PROGRESS = ".refine-progress.json"
+WHERE_IT_RAN = ("workers", "dask_address")  # params that do not change the refined data
+INDEX_FILES = ("manifest.parquet", "dataset.json", "rejected.jsonl", "README.md", "sample-grid.png")
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """Everything a worker (local process or Dask) needs for one shard: plain paths and values."""
+    src: str
+    dst: str
+    domain: str
+    model: str
+    params: Params
+    refined_by: dict = field(hash=False)
+    threads: int = 1
+
+
+@dataclass
+class SplitResult:
+    reports: list[ShardReport]
+    shifts: np.ndarray
+    check: dict
+    info: dict
+    seconds: float
+
+    @property
+    def counts(self) -> dict:
+        n = sum(r.n for r in self.reports)
+        return {"in": n, "written": n, "rejected": 0}
+
+
+_refiners: dict[tuple[str, str], torch.nn.Module] = {}  # per process: load R once, not per shard
+
+
+def cached_refiner(job: ShardJob) -> torch.nn.Module:
+    from pipeline.simgan.io import load_refiner
+
+    key = (job.model, job.refined_by["refiner_sha256"])
+    if key not in _refiners:
+        refiner, _ = load_refiner(job.model, job.domain, job.params)
+        device = pick_device()
+        _refiners.clear()
+        _refiners[key] = refiner.to(device, memory_format=memory_format(device)).eval()
+    return _refiners[key]
+
+
+def run_job(job: ShardJob) -> ShardReport:
+    """Keep the shard if an earlier run finished it, else refine it. Errors come back as data."""
+    torch.set_num_threads(job.threads)
+    try:
+        kept = verify_shard(job.src, job.dst, domain=job.domain, refined_by=job.refined_by)
+        if kept is not None:
+            return kept
+        cfg = job.params.domain(job.domain).refine
+        return refine_shard(cached_refiner(job), job.src, job.dst, domain=job.domain, refined_by=job.refined_by,
+                            batch_size=cfg.batch_size, precision=cfg.precision)
+    except PipelineError as e:
+        return ShardReport(Path(job.dst).name, error=str(e))
+
+
+def run_jobs_local(jobs: list[ShardJob], workers: int) -> list[ShardReport]:
+    """Jobs in `workers` spawned processes (in this process for one), results in job order."""
+    workers = min(workers, len(jobs))
+    if workers <= 1:
+        return [run_job(j) for j in jobs]
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(workers) as pool:
+        return pool.map(run_job, jobs, chunksize=1)
+
+
+def fingerprint(domain: str, refiner_sha256: str, synthetic_dir: Path, params: Params) -> str:
+    """What decides the refined shards' bytes (not the threshold, workers or the Dask address)."""
+    cfg = params.domain(domain).refine
+    doc = {"domain": domain, "refiner_sha256": refiner_sha256, "synthetic": data_version(synthetic_dir),
+           "batch_size": cfg.batch_size, "precision": cfg.precision, "device": pick_device().type, "code_version": __version__}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def earlier_fingerprint(out_dir: Path) -> str | None:
+    try:
+        if (out_dir / PROGRESS).exists():
+            return json.loads((out_dir / PROGRESS).read_text()).get("fingerprint")
+        if (out_dir / "dataset.json").exists():
+            return read_dataset_info(out_dir).get("info", {}).get("fingerprint")
+    except (ValueError, AttributeError):  # a damaged record: nothing earlier can be trusted
+        pass
+    return None
+
+
+def prepare_output(out_dir: Path, names: list[str], fp: str) -> None:
+    """Clear what a rerun must not keep; leave the finished shards of an identical earlier run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    same_run = earlier_fingerprint(out_dir) == fp
+    for p in out_dir.glob(f"{out_dir.name}-*.tar"):
+        if not same_run or p.name not in names:
+            p.unlink()
+    for p in [*out_dir.glob(".*.tmp"), *(out_dir / n for n in INDEX_FILES)]:
+        p.unlink(missing_ok=True)
+    (out_dir / PROGRESS).write_text(json.dumps({"fingerprint": fp}) + "\n")
+
+
+def check_reports(reports: list[ShardReport], expected: Counter, names_in: dict[str, str]) -> None:
+    errors = [r.error for r in reports if r.error]
+    if errors:
+        raise PipelineError(f"{len(errors)} shard(s) failed (finished ones are kept for the rerun):\n  "
+                            + "\n  ".join(errors))
+    for r in reports:
+        src = names_in[r.shard]
+        if r.n != expected[Path(src).name]:
+            raise PipelineError(f"{src}: {r.n} samples read, its manifest lists {expected[Path(src).name]} "
+                                f"(truncated or rewritten shard? re-run ingest)")
+
+
+def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir: str | Path,
+                 model: str | Path) -> SplitResult:
+    """Refine every shard of `synthetic_dir` into `out_dir` and write its index."""
+    from pipeline.simgan.io import load_refiner
+
+    synthetic_dir, out_dir, cfg = Path(synthetic_dir), Path(out_dir), params.domain(domain).refine
+    sources = list_shards(synthetic_dir)
+    expected = Counter(read_manifest(synthetic_dir).column("shard").to_pylist())
+    _, refiner_info = load_refiner(model, domain, params)  # a mismatching refiner fails here, early
+    refined_by = {"refiner_sha256": refiner_info["sha256"], "mlflow_run_id": refiner_info["mlflow_run_id"]}
+    names = [shard_name(out_dir.name, i) for i in range(len(sources))]
+    fp = fingerprint(domain, refined_by["refiner_sha256"], synthetic_dir, params)
+    prepare_output(out_dir, names, fp)
+
+    remote = bool(cfg.dask_address)
+    threads = 1 if remote else max(1, (os.cpu_count() or 1) // min(cfg.workers, len(sources)))
+    jobs = [ShardJob(src, str(out_dir / name), domain, str(model), params, refined_by, threads)
+            for src, name in zip(sources, names)]
+    start = time.perf_counter()
+    if remote:
+        from pipeline.refine_dask import run_jobs_on_dask
+
+        reports = run_jobs_on_dask(jobs, cfg.dask_address)
+    else:
+        reports = run_jobs_local(jobs, cfg.workers)
+    seconds = time.perf_counter() - start
+    check_reports(reports, expected, dict(zip(names, sources)))
+
+    shifts = np.concatenate([r.shifts for r in reports]) if reports else np.zeros(0)
+    check = summarize(domain, shifts, cfg.max_label_shift)
+    info = {"domain": domain, "refined_by": refined_by, "fingerprint": fp,
+            "inputs": {"synthetic": {"path": str(synthetic_dir), "data_version": data_version(synthetic_dir)},
+                       "refiner": {"path": str(model), "sha256": refined_by["refiner_sha256"],
+                                   "mlflow_run_id": refined_by["mlflow_run_id"],
+                                   "steps": refiner_info["steps"], "config": refiner_info["config"]}},
+            "params": {k: v for k, v in to_dict(cfg).items() if k not in WHERE_IT_RAN},
+            "annotation_check": check}
+    result = SplitResult(reports, shifts, check, info, seconds)
+    rows = [row for r in reports for row in r.rows]
+    write_index(out_dir, rows, result.counts, names, info, [])
+    (out_dir / PROGRESS).unlink()
+    return result

@@ -1,0 +1,195 @@
+"""train_refiner@<domain> from shards to outputs: build, (resume,) train, guard, write, log.
+
+Outputs (main rank): models/refiner-<domain>.pt (contract format), metrics/train_refiner-<domain>.json,
+reports/figures/refiner-<domain>-grid.png. A checkpoint every `checkpoint_every` steps lets a
+killed run resume with the same total number of steps; it is tied to a hash of the run's
+params and inputs (a change starts fresh) and deleted once the outputs are written.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from pipeline.device import memory_format, pick_device
+from pipeline.errors import PipelineError
+from pipeline.nets.discriminator import build_discriminator
+from pipeline.params import Params
+from pipeline.simgan import distributed
+from pipeline.simgan.checkpoint import atomic_save, load_checkpoint, params_hash
+from pipeline.simgan.data import batch_stream, crop_shape, first_images, split_dir
+from pipeline.simgan.grid import grid_image, write_png
+from pipeline.simgan.history import HistoryBuffer
+from pipeline.simgan.io import build_refiner, refiner_config, save_refiner
+from pipeline.simgan.losses import REAL, REFINED, patch_accuracy
+from pipeline.simgan.runlog import RunLog, open_run
+from pipeline.simgan.stats import appearance, gap_closed
+from pipeline.simgan.trainer import Schedule, SimGAN
+from pipeline.simgan.window import MetricWindow, check_finite
+from pipeline.tracking import data_version
+
+GRID_ROWS, PROBE_SIZE = 8, 256
+SPLITS = ("synthetic", "real_train")  # never real_test, never data/labels
+
+
+@dataclass(frozen=True)
+class Outputs:
+    model: Path
+    metrics: Path
+    grid: Path
+    checkpoint: Path
+
+    @classmethod
+    def for_domain(cls, domain: str, root: str | Path = ".") -> "Outputs":
+        root = Path(root)
+        return cls(root / "models" / f"refiner-{domain}.pt", root / "metrics" / f"train_refiner-{domain}.json",
+                   root / "reports" / "figures" / f"refiner-{domain}-grid.png",
+                   root / "checkpoints" / f"train_refiner-{domain}.pt")
+
+
+def log(msg: str, world: distributed.World) -> None:
+    if world.is_main:
+        print(f"[train_refiner] {msg}", file=sys.stderr, flush=True)
+
+
+def build_simgan(params: Params, domain: str, world: distributed.World) -> SimGAN:
+    cfg = params.domain(domain).train_refiner
+    torch.manual_seed(params.seed)  # same initial weights on every rank (DDP broadcasts rank 0's anyway)
+    fmt = memory_format(world.device)
+    refiner = build_refiner(refiner_config(params, domain)).to(world.device, memory_format=fmt)
+    disc = build_discriminator(cfg.discriminator, 1, cfg.d_width).to(world.device, memory_format=fmt)
+    history = (HistoryBuffer(cfg.history_size, (1, *crop_shape(params, domain)), params.seed + world.rank,
+                             world.device) if cfg.history else None)
+    return SimGAN(cfg, refiner, disc, distributed.wrap(refiner, world), distributed.wrap(disc, world),
+                  torch.optim.Adam(refiner.parameters(), lr=cfg.lr_r),
+                  torch.optim.Adam(disc.parameters(), lr=cfg.lr_d), history, world.device)
+
+
+def run_identity(params: Params, domain: str, inputs: dict[str, Path]) -> dict:
+    """Everything that defines the trained refiner: a checkpoint is only resumed if this matches."""
+    return {"domain": domain, "seed": params.seed, "crop": list(crop_shape(params, domain)),
+            "train_refiner": asdict(params.domain(domain).train_refiner),
+            "inputs": {name: data_version(d) for name, d in inputs.items()}}
+
+
+@torch.no_grad()
+def evaluate(gan: SimGAN, synthetic: torch.Tensor, real: torch.Tensor) -> dict:
+    """Probe metrics: mean |R(x) - x|, D accuracy on real and refined, appearance statistics."""
+    refined = gan.refine(synthetic)
+    with gan._autocast():
+        real_logits = gan.disc(gan.prepare(real)).float()
+        refined_logits = gan.disc(gan.prepare(refined)).float()
+    stats = {name: appearance(x) for name, x in (("synthetic", synthetic), ("refined", refined), ("real", real))}
+    return {"mean_abs_change": (refined.cpu() - synthetic).abs().mean().item(),
+            "d_acc_real": patch_accuracy(real_logits, REAL).item(),
+            "d_acc_refined": patch_accuracy(refined_logits, REFINED).item(),
+            "appearance": stats, "gap_closed": gap_closed(stats["synthetic"], stats["refined"], stats["real"])}
+
+
+@dataclass
+class TrainResult:
+    metrics: dict
+    refiner: torch.nn.Module
+
+
+def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data",
+                  outputs: Outputs | None = None) -> TrainResult:
+    """Train R and D on `data_root`'s shards; the main rank writes the outputs and logs the run."""
+    cfg = params.domain(domain).train_refiner
+    outputs = outputs or Outputs.for_domain(domain)
+    world = distributed.setup(pick_device())
+    inputs = {name: split_dir(data_root, domain, name) for name in SPLITS}
+    identity = run_identity(params, domain, inputs)
+    run_hash = params_hash(identity)
+    gan, schedule = build_simgan(params, domain, world), Schedule.of(cfg)
+
+    start, run_id = 0, ""
+    saved = load_checkpoint(outputs.checkpoint, run_hash)
+    if saved is not None:
+        gan.load_state_dict(saved["gan"])
+        start, run_id = int(saved["step"]), saved["mlflow_run_id"]
+        if gan.history is not None:  # ranks share rank 0's history; give each its own draws again
+            gan.history.generator.manual_seed(params.seed + 7919 * world.size * start + world.rank)
+        log(f"resuming from step {start}/{schedule.total} ({outputs.checkpoint})", world)
+    elif outputs.checkpoint.exists():
+        log(f"{outputs.checkpoint} was written with other params or inputs: starting fresh", world)
+
+    shape = crop_shape(params, domain)
+    stream = dict(workers=cfg.workers, seed=params.seed, first_epoch=start, rank=world.rank,
+                  world_size=world.size, pin_memory=world.device.type == "cuda")
+    synthetic = batch_stream(inputs["synthetic"], domain, shape, cfg.batch_size, **stream)
+    real = batch_stream(inputs["real_train"], domain, shape, cfg.batch_size, **stream)
+    probe_syn = first_images(inputs["synthetic"], domain, PROBE_SIZE) if world.is_main else None
+    probe_real = first_images(inputs["real_train"], domain, PROBE_SIZE) if world.is_main else None
+
+    tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size)}
+    with open_run(world.is_main, domain, run_id, inputs, tags) as runlog:
+        if not run_id:
+            runlog.params({"domain": domain, "seed": params.seed, "height": shape[0], "width": shape[1],
+                           "world_size": world.size, "device": world.device.type, **asdict(cfg)})
+        final = _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, runlog,
+                            outputs, run_hash, world, f"train_refiner@{domain}")
+        if world.is_main:
+            final = _finish(gan, params, domain, final, probe_syn, probe_real, runlog, outputs)
+    distributed.barrier(world)
+    distributed.teardown(world)
+    return TrainResult(final, gan.refiner)
+
+
+def _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, runlog: RunLog,
+                outputs: Outputs, run_hash: str, world, where: str) -> dict:
+    cfg, window, last = gan.cfg, MetricWindow(), {}
+    next_syn = lambda: gan.prepare(next(synthetic))  # noqa: E731
+    next_real = lambda: gan.prepare(next(real))  # noqa: E731
+    t0, images = time.perf_counter(), 0
+    per_step = {"pretrain_r": 1, "pretrain_d": 1, "adversarial": cfg.k_g + cfg.k_d}
+    for step in range(start, schedule.total):
+        window.add(gan.run_step(step, schedule, next_syn, next_real))
+        images += per_step[schedule.phase(step)] * cfg.batch_size * world.size
+        done = step + 1
+        if done % cfg.log_every == 0 or done == schedule.total:
+            values = window.pop()
+            check_finite(values, done, where)
+            last |= values
+            if world.is_main:
+                values["images_per_s"] = images / (time.perf_counter() - t0)
+                values["mean_abs_change"] = (gan.refine(probe_syn[:64]).cpu() - probe_syn[:64]).abs().mean().item()
+                runlog.metrics(values, done)
+                log(f"step {done}/{schedule.total} {schedule.phase(step)} "
+                    + " ".join(f"{k}={v:.4g}" for k, v in values.items()), world)
+        if world.is_main and done % cfg.grid_every == 0:
+            runlog.grid(grid_image(probe_syn[:GRID_ROWS], gan.refine(probe_syn[:GRID_ROWS]).cpu(),
+                                   probe_real[:GRID_ROWS]), done)
+        if world.is_main and done % cfg.checkpoint_every == 0 and done < schedule.total:
+            check_finite(window.means(), done, where)
+            atomic_save({"step": done, "params_hash": run_hash, "mlflow_run_id": runlog.run_id,
+                         "gan": gan.state_dict()}, outputs.checkpoint)
+    return {"steps": schedule.total, **{k: last[k] for k in sorted(last)}}
+
+
+def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe_syn, probe_real,
+            runlog: RunLog, outputs: Outputs) -> dict:
+    """Guard against identity collapse, then write the model, metrics and grid, and log them."""
+    cfg = gan.cfg
+    probe = evaluate(gan, probe_syn, probe_real)
+    final = final | probe
+    if final["mean_abs_change"] < cfg.min_mean_change:
+        raise PipelineError(
+            f"train_refiner@{domain}: the refiner collapsed to the identity: mean |R(x)-x| = "
+            f"{final['mean_abs_change']:.5f} < min_mean_change {cfg.min_mean_change} (in [-1, 1] units); "
+            f"lower lam, raise lr_r, or train longer (steps); no model written")
+    config = refiner_config(params, domain)
+    save_refiner(outputs.model, gan.refiner, config, runlog.run_id, final["steps"])
+    write_png(grid_image(probe_syn[:GRID_ROWS], gan.refine(probe_syn[:GRID_ROWS]).cpu(), probe_real[:GRID_ROWS]),
+              outputs.grid)
+    outputs.metrics.parent.mkdir(parents=True, exist_ok=True)
+    outputs.metrics.write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
+    runlog.metrics({k: v for k, v in probe.items() if isinstance(v, float)}
+                   | {f"gap_closed_{k}": v for k, v in probe["gap_closed"].items()}, final["steps"])
+    runlog.final(gan.refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
+    outputs.checkpoint.unlink(missing_ok=True)
+    return final

@@ -1,0 +1,206 @@
+"""The synthetic domain: clean UnityEyes-style renders (640x480 jpg + UnityEyes json).
+
+Appearance model "rendered": flat-shaded skin with a lid crease, a bright sclera shadowed by the
+upper lid, a textured iris with a dark limbal ring, a black pupil and one crisp specular
+highlight; no noise, no blur. Only a window around the eye is rendered (at half resolution, then
+upscaled and pasted into a cheap skin background it fades into), because the 640x480 jpeg encode already
+dominates the cost. Parameters are drawn per batch from one numpy Generator.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.formats import unityeyes as ue
+from pipeline.simulate import eyes_geometry as geo
+
+CANVAS_W, CANVAS_H = 640, 480
+WINDOW_W, WINDOW_H = 152, 96       # the 140x84 crop box around the eye plus a feathered border
+SCALE = 2                          # window rendered at 1/SCALE resolution
+GAZE_PITCH_DEG, GAZE_YAW_DEG = 25.0, 30.0
+HEAD_POSE_DEG = 18.0               # inside GazeML's +-20 deg filter
+IRIS_TEXTURES = ("eyeball_brown", "eyeball_amber", "eyeball_green", "eyeball_blue", "eyeball_grey")
+IRIS_LEVEL = np.array([0.22, 0.34, 0.40, 0.50, 0.46])
+
+
+@dataclass
+class Batch:
+    shape: geo.EyeShape
+    head_pose_deg: np.ndarray   # (N, 3) pitch, yaw, roll around 0
+    skin: np.ndarray            # skin luminance
+    sclera: np.ndarray
+    iris_texture: np.ndarray    # index into IRIS_TEXTURES
+    iris_phase: np.ndarray
+    light_angle: np.ndarray     # rad, direction the key light comes from in the image plane
+    gradient: np.ndarray        # vertical skin gradient over the canvas
+    window_x0: np.ndarray       # window corner (px, even)
+    window_y0: np.ndarray
+    tilt_coeffs: np.ndarray     # (N, 20) stand-ins for UnityEyes' eye-region PCA coefficients
+
+
+def sample_batch(rng: np.random.Generator, n: int) -> Batch:
+    head = np.zeros((n, 3))
+    head[:, :2] = rng.uniform(-HEAD_POSE_DEG, HEAD_POSE_DEG, (n, 2))
+    pitch = np.radians(rng.uniform(-GAZE_PITCH_DEG, GAZE_PITCH_DEG, n))
+    yaw = np.radians(rng.uniform(-GAZE_YAW_DEG, GAZE_YAW_DEG, n))
+    width = rng.uniform(100, 126, n) * np.cos(np.radians(head[:, 1])) ** 0.5
+    cx = CANVAS_W / 2 + rng.normal(0, 20, n)
+    cy = CANVAS_H / 2 + rng.normal(0, 15, n)
+    shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(0.85, 1.15, n),
+                           tilt=rng.uniform(0.0, 0.12, n), iris_frac=rng.uniform(0.19, 0.22, n),
+                           pupil=rng.uniform(0.28, 0.45, n))
+    margin = geo.margin_points(shape)
+    centre = (margin.min(1) + margin.max(1)) / 2  # the reader's crop centre
+    x0 = (np.round((centre[:, 0] - WINDOW_W / 2) / SCALE) * SCALE).astype(int)
+    y0 = (np.round((centre[:, 1] - WINDOW_H / 2) / SCALE) * SCALE).astype(int)
+    return Batch(shape, head, rng.uniform(0.55, 0.75, n), rng.uniform(0.85, 0.97, n),
+                 rng.integers(0, len(IRIS_TEXTURES), n), rng.uniform(0, 2 * np.pi, (n, 2)),
+                 rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.12, 0.12, n), x0, y0,
+                 rng.normal(0, 0.01, (n, 20)))
+
+
+def skin_profile(b: Batch, y) -> np.ndarray:
+    """Background skin luminance (float32) at canvas rows y, broadcast over the batch."""
+    shape = (-1,) + (1,) * (np.ndim(y) - 1)
+    skin, grad = b.skin.astype(np.float32).reshape(shape), b.gradient.astype(np.float32).reshape(shape)
+    return skin * (1 + grad * (np.asarray(y, np.float32) - CANVAS_H / 2) / (CANVAS_H / 2))
+
+
+def _ramp(x):
+    """Edge coverage at signed distance x (in grid steps): a linear anti-aliasing ramp."""
+    return np.clip(x + 0.5, 0.0, 1.0)
+
+
+def render_windows(b: Batch) -> np.ndarray:
+    """(N, WINDOW_H/SCALE, WINDOW_W/SCALE) uint8 luminance of the eye windows.
+
+    Terms that depend on x or y alone stay (N, 1, W) / (N, H, 1) and broadcast; the iris, pupil
+    and highlight are drawn on a small patch around each iris, the cost that matters at ~1 ms/image.
+    """
+    s, col = b.shape.astype(np.float32), (lambda a: np.asarray(a, np.float32)[:, None, None])
+    n, h, w = len(s), WINDOW_H // SCALE, WINDOW_W // SCALE
+    X = col(b.window_x0) + SCALE * np.arange(w, dtype=np.float32)[None, None, :] + (SCALE - 1) / 2
+    Y = col(b.window_y0) + SCALE * np.arange(h, dtype=np.float32)[None, :, None] + (SCALE - 1) / 2
+    t, inside, y_up, _ = geo.opening_coords(s, X, Y)
+    width = col(s.width)
+    # skin: background profile, lit from one side, a soft crease above the upper lid, dark lid rims
+    crease_y = y_up - 0.13 * width * np.clip(1 - 0.7 * t * t, 0, None)
+    q = (Y - crease_y) / (0.045 * width)
+    crease = np.clip(1 - q * q, 0, None) * np.clip(1.3 - np.abs(t), 0, 1)
+    light = 1 + 0.06 * ((X - col(s.cx)) * col(np.cos(b.light_angle)) + (Y - col(s.cy)) * col(np.sin(b.light_angle))) / width
+    rim = np.clip(1 + inside / (0.03 * width), 0, 1) * (inside < 0) * (np.abs(t) < 1)
+    background = skin_profile(b, Y)
+    img = background * light * (1 - 0.25 * crease - 0.4 * rim)
+    # sclera: darker towards the corners and in the upper lid's shadow
+    shadow = np.clip(1 - (Y - y_up) / (0.1 * width), 0, 1)
+    eye = col(b.sclera) * (1 - 0.3 * t ** 4) * (1 - 0.35 * shadow * shadow)
+    _draw_iris(b, s, eye)
+    img += _ramp(inside / SCALE) * (eye - img)
+    img = background + FEATHER * (img - background)  # window edges = the canvas background
+    return np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _draw_iris(b: Batch, s: geo.EyeShape, eye: np.ndarray) -> None:
+    """Iris (striated, dark limbal ring), pupil and highlight, on a patch around each iris, in place."""
+    col = lambda a: np.asarray(a, np.float32)[:, None, None]  # noqa: E731
+    n, h, w = eye.shape
+    size = min(int(np.ceil(2 * float(s.iris.max()) / SCALE)) + 3, h, w)
+    ix, iy = geo.iris_centre(s)
+    # patch corner on the window grid, kept inside the window (iris outside it is under the lids)
+    j0 = np.clip(np.round((ix - b.window_x0) / SCALE).astype(int) - size // 2, 0, w - size)
+    i0 = np.clip(np.round((iy - b.window_y0) / SCALE).astype(int) - size // 2, 0, h - size)
+    steps = np.arange(size)
+    jj, ii = j0[:, None, None] + steps[None, None, :], i0[:, None, None] + steps[None, :, None]
+    X = col(b.window_x0) + SCALE * jj.astype(np.float32) + (SCALE - 1) / 2
+    Y = col(b.window_y0) + SCALE * ii.astype(np.float32) + (SCALE - 1) / 2
+    rho, theta = geo.iris_coords(s, X, Y)
+    stripes = 0.16 * np.cos(11 * theta + col(b.iris_phase[:, 0])) * (0.3 + rho) \
+        + 0.08 * np.cos(23 * theta + col(b.iris_phase[:, 1]))
+    iris = col(IRIS_LEVEL[b.iris_texture]) * (1 + stripes) * (1 - 0.5 * np.clip((rho - 0.78) / 0.22, 0, 1))
+    radius = col(s.iris)
+    flat = (np.arange(n)[:, None, None] * h + ii) * w + jj
+    patch = eye.reshape(-1)[flat]
+    patch += _ramp((1 - rho) * radius / SCALE) * (iris - patch)
+    patch += _ramp((col(s.pupil) - rho) * radius / SCALE) * (0.04 - patch)
+    hx = col(ix - 0.35 * s.iris * np.cos(b.light_angle))
+    hy = col(iy - 0.35 * s.iris * np.sin(b.light_angle))
+    d2 = ((X - hx) ** 2 + (Y - hy) ** 2) / (2 * (0.08 * radius) ** 2)
+    patch += 0.75 * np.exp(-d2)
+    eye.reshape(-1)[flat] = patch
+
+
+def _feather() -> np.ndarray:
+    """(H, W) window-grid weights fading the rendered window into the background at its border."""
+    h, w = WINDOW_H // SCALE, WINDOW_W // SCALE
+    ramp = lambda n: np.clip(np.minimum(np.arange(n), n - 1 - np.arange(n)) / 3, 0, 1)  # noqa: E731
+    return np.outer(ramp(h), ramp(w)).astype(np.float32)[None]
+
+
+FEATHER = _feather()
+
+
+def background_rows(b: Batch) -> np.ndarray:
+    """(N, 480) uint8 skin rows of every canvas (the background is a vertical gradient)."""
+    rows = skin_profile(b, np.arange(CANVAS_H, dtype=np.float32)[None])
+    return np.clip(rows * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def compose(b: Batch, windows: np.ndarray, rows: np.ndarray, i: int) -> np.ndarray:
+    """Image i of the batch: (480, 640) uint8 background rows with the upscaled eye window pasted in."""
+    canvas = np.empty((CANVAS_H, CANVAS_W), np.uint8)
+    canvas[:] = rows[i][:, None]
+    win = cv2.resize(windows[i], (WINDOW_W, WINDOW_H), interpolation=cv2.INTER_LINEAR)
+    x0, y0 = int(b.window_x0[i]), int(b.window_y0[i])
+    xa, ya = max(x0, 0), max(y0, 0)
+    xb, yb = min(x0 + WINDOW_W, CANVAS_W), min(y0 + WINDOW_H, CANVAS_H)
+    canvas[ya:yb, xa:xb] = win[ya - y0:yb - y0, xa - x0:xb - x0]
+    return canvas
+
+
+# plausible z (eye-space depth) of the 2D landmarks; readers ignore it
+DEPTH = {k: base + 0.05 * np.sin(np.linspace(0, 2 * np.pi, n))
+         for k, n, base in (("interior_margin_2d", 16, 8.9), ("caruncle_2d", 7, 8.88), ("iris_2d", 32, 9.1))}
+
+
+def annotations(b: Batch) -> list[dict]:
+    """UnityEyes JSON of every render (its key set, point strings, bottom-left origin, raw head pose)."""
+    s = b.shape
+    points = {"interior_margin_2d": geo.margin_points(s), "caruncle_2d": geo.caruncle_points(s),
+              "iris_2d": geo.iris_points(s)}
+    strings = {k: ue.points_json(v, DEPTH[k], CANVAS_H) for k, v in points.items()}
+    look = np.stack([-np.cos(s.pitch) * np.sin(s.yaw), np.sin(s.pitch), -np.cos(s.pitch) * np.cos(s.yaw),
+                     np.zeros(len(s))], 1)  # camera axes, y up
+    head_raw = np.stack([b.head_pose_deg[:, 0] % 360.0, b.head_pose_deg[:, 1] + 180.0,
+                         b.head_pose_deg[:, 2] % 360.0], 1)
+    out = []
+    for i in range(len(s)):
+        out.append({
+            **{k: v[i] for k, v in strings.items()},
+            "eye_details": {"look_vec": ue.tuple_str(look[i]), "pupil_size": f"{s.pupil[i] * 0.3:.7f}",
+                            "iris_size": f"{s.iris[i] / s.width[i] * 4.5:.7f}",
+                            "iris_texture": IRIS_TEXTURES[b.iris_texture[i]]},
+            "lighting_details": {"skybox_texture": "embedded", "skybox_exposure": f"{b.sclera[i]:.6f}",
+                                 "skybox_rotation": "0", "ambient_intensity": f"{b.skin[i] * 1.6:.6f}",
+                                 "light_rotation": ue.tuple_str((30.0, np.degrees(b.light_angle[i]), 0.0)),
+                                 "light_intensity": "0.8"},
+            "eye_region_details": {"pca_shape_coeffs": [f"{c:.7g}" for c in b.tilt_coeffs[i].tolist()],
+                                   "primary_skin_texture": "embedded"},
+            "head_pose": ue.tuple_str(head_raw[i]),
+        })
+    return out
+
+
+def write_renders(out_dir: Path, rng: np.random.Generator, first: int, n: int, quality: int) -> int:
+    """Render images first..first+n-1 as `{i}.jpg` + `{i}.json` (UnityEyes numbers from 1)."""
+    b = sample_batch(rng, n)
+    windows, rows, anns = render_windows(b), background_rows(b), annotations(b)
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+    for i in range(n):
+        ok, jpg = cv2.imencode(".jpg", compose(b, windows, rows, i), params)
+        (out_dir / f"{first + i}.jpg").write_bytes(jpg.tobytes())
+        (out_dir / f"{first + i}.json").write_text(json.dumps(anns[i]))
+    return n

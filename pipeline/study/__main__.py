@@ -1,0 +1,5 @@
+import typer
+
+from pipeline.study.cli import study
+
+typer.run(study)

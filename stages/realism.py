@@ -1,0 +1,56 @@
+"""realism@<domain>: how real do synthetic and refined images look, judged by networks trained here?
+
+A classifier two-sample test (fresh CNN: real vs synthetic, real vs refined; held-out accuracy
+and its one-sided binomial p-value against 50%) and KID on the real-vs-synthetic classifier's
+features. Real images are the real_train split's (images only; labels are never read).
+Writes metrics/realism-<domain>.json and plots/realism-<domain>.csv (2-D PCA of the held-out
+features, for the report), and logs them to MLflow (experiment realism).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import tracking
+from pipeline.device import pick_device
+from pipeline.estimate.outputs import write_csv, write_json
+from pipeline.params import to_dict
+from pipeline.realism import load_sets, measure_realism
+from pipeline.stagecli import stage_main
+
+
+def pca_rows(feats: dict[str, np.ndarray]) -> list[dict]:
+    """2-D PCA of all held-out features together, one row per image with its set's name."""
+    allf = np.concatenate(list(feats.values()))
+    centred = allf - allf.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    vt *= np.sign(vt[:, :1] + 1e-12)  # fix SVD's sign ambiguity: deterministic plots
+    xy = centred @ vt[:2].T
+    names = np.concatenate([[k] * len(v) for k, v in feats.items()])
+    return [{"set": str(n), "pc1": round(float(a), 5), "pc2": round(float(b), 5)} for n, (a, b) in zip(names, xy)]
+
+
+def run(args, params) -> None:
+    import mlflow
+
+    cfg = params.domain(args.domain).realism
+    sets = load_sets(args.domain, "data/shards", cfg.max_samples, params.seed)
+    metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], cfg, params.seed, pick_device())
+    doc = {"domain": args.domain, **metrics}
+    out = Path(f"metrics/realism-{args.domain}.json")
+    write_json(out, doc)
+    write_csv(Path(f"plots/realism-{args.domain}.csv"), pca_rows(feats))
+    root = Path("data/shards") / args.domain
+    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_train", "synthetic", "refined")},
+                            tags={"domain": args.domain}):
+        mlflow.log_params({**to_dict(cfg), "seed": params.seed})
+        mlflow.log_metrics({f"c2st_accuracy_{k}": v["accuracy"] for k, v in metrics["c2st"].items()}
+                           | {f"kid_{k}": v["mean"] for k, v in metrics["kid"].items()})
+        mlflow.log_artifact(str(out))
+    print(json.dumps(doc))
+
+
+if __name__ == "__main__":
+    stage_main(__doc__, run)

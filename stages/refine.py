@@ -1,0 +1,59 @@
+"""refine@<domain>: the synthetic shards through the trained refiner into annotated refined shards.
+
+    python -m stages.refine eyes [--params params.yaml]
+
+Reads models/refiner-<domain>.pt and data/shards/<domain>/synthetic/; writes
+data/shards/<domain>/refined/ (shards, manifest, dataset.json, README.md card, sample grid) and
+metrics/refine-<domain>.json. Shards run in `<domain>.refine.workers` processes, or on the Dask
+cluster at `<domain>.refine.dask_address`. A rerun after a kill redoes only the missing shards.
+Fails when the annotation check's mean label shift exceeds `<domain>.refine.max_label_shift`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.dataset_card import write_card
+from pipeline.errors import PipelineError
+from pipeline.refine_split import refine_split
+from pipeline.stagecli import stage_main, stage_parser
+
+
+def metrics(result) -> dict:
+    refined = [r for r in result.reports if r.refined]
+    n_refined = sum(r.n for r in refined)
+    return {"samples": result.counts["written"], "shards": len(result.reports),
+            "shards_refined": len(refined), "shards_kept": len(result.reports) - len(refined),
+            "seconds": round(result.seconds, 3),
+            "images_per_s": round(n_refined / result.seconds, 1) if n_refined else None,
+            "label_shift": result.check}
+
+
+def run(args, params) -> None:
+    domain = args.domain
+    data = Path(args.data_root) / "shards" / domain
+    model = Path(args.model or f"models/refiner-{domain}.pt")
+    result = refine_split(params, domain, data / "synthetic", data / "refined", model)
+    write_card(domain, data / "synthetic", data / "refined", result.info, result.counts,
+               len(result.reports), params.domain(domain).refine.grid_samples)
+    out = Path(args.metrics or f"metrics/refine-{domain}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metrics(result), indent=2, sort_keys=True) + "\n")
+    print(json.dumps({domain: metrics(result)}))
+    check = result.check
+    if not check["passed"]:
+        raise PipelineError(f"{data / 'refined'}: annotation check failed: mean {check['measure']} "
+                            f"{check['mean']} {check['unit']} > max_label_shift {check['threshold']} "
+                            f"over {check['checked']} samples (see {out})")
+
+
+def parser():
+    ap = stage_parser(__doc__)
+    ap.add_argument("--data-root", default="data", help="folder holding shards/<domain>/ (default: data)")
+    ap.add_argument("--model", help="refiner file (default: models/refiner-<domain>.pt)")
+    ap.add_argument("--metrics", help="metrics file (default: metrics/refine-<domain>.json)")
+    return ap
+
+
+if __name__ == "__main__":
+    stage_main(__doc__, run, parser())

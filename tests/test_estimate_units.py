@@ -1,0 +1,100 @@
+"""Estimator pieces: targets, labels join, augmentation, metrics, budget and determinism."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from estimate_fixtures import write_domain, write_split
+from pipeline.errors import PipelineError
+from pipeline.estimate.augment import augment
+from pipeline.estimate.data import decode_hand_targets, encode_targets, load_labelled, training_paths
+from pipeline.estimate.metrics import angular_error_deg, gaze_metrics, hand_metrics, percent_within
+from pipeline.estimate.model import estimator_config
+from pipeline.estimate.train import fit, index_stream
+from pipeline.params import TrainEstimator
+
+TINY = TrainEstimator(epochs=3, batch_size=16, max_samples=48, width=4, lr=3e-3)
+
+
+@pytest.fixture(scope="module")
+def eyes_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    write_domain(root, "eyes", n=64)
+    return root
+
+
+def test_real_train_labels_come_from_the_parquet_by_key(eyes_root):
+    split_dir, labels = training_paths(eyes_root, "eyes", "real_train")
+    with pytest.raises(PipelineError, match="carry no labels"):
+        load_labelled("eyes", split_dir)  # the shards themselves are unlabelled
+    data = load_labelled("eyes", split_dir, labels_path=labels)
+    labelled = load_labelled("eyes", write_split(eyes_root / "check", "eyes", "real_train", 64, 1, style=1.0, prefix="r"))
+    assert data.keys == labelled.keys
+    np.testing.assert_array_equal(data.targets, labelled.targets)
+
+
+def test_max_samples_is_a_seeded_subset(eyes_root):
+    split_dir = eyes_root / "shards/eyes/synthetic"
+    a = load_labelled("eyes", split_dir, max_samples=20, seed=1)
+    b = load_labelled("eyes", split_dir, max_samples=20, seed=1)
+    c = load_labelled("eyes", split_dir, max_samples=20, seed=2)
+    assert a.keys == b.keys and len(a.keys) == 20 and a.keys != c.keys
+
+
+def test_hand_targets_round_trip():
+    metas = [{"crop": {"size": 32, "center_uvd": [300, 200, 650.0], "cube_mm": 300.0},
+              "labels": {"joints_uvd": (np.arange(42).reshape(14, 3) * [0.7, 0.5, 3] + [1, 2, 600]).tolist()}}]
+    t = encode_targets("hands", metas, "test")
+    assert t.shape == (1, 14, 3) and np.abs(t).max() <= 1.0
+    np.testing.assert_allclose(decode_hand_targets(t, metas)[0], metas[0]["labels"]["joints_uvd"], atol=1e-4)
+
+
+def test_hand_shift_moves_joints_with_the_image():
+    g = torch.Generator().manual_seed(0)
+    x = torch.ones(8, 1, 32, 32)
+    x[:, :, 10, 20] = -1.0  # one near pixel at (u, v) = (20.5, 10.5) in crop px
+    y = torch.tensor([[[2 * 20.5 / 32 - 1, 2 * 10.5 / 32 - 1, 0.0]]]).repeat(8, 14, 1)
+    xs, ys = augment("hands", x, y, g, shift_px=3.0, intensity=0.0)
+    assert xs.max() <= 1.0 and (xs > 0.999).float().mean() > 0.9  # the fill is background
+    for img, joint in zip(xs[:, 0], ys[:, 0]):
+        flat = int(img.argmin())
+        v, u = divmod(flat, 32)
+        u_lab, v_lab = (joint[0] + 1) * 16, (joint[1] + 1) * 16
+        assert abs(u + 0.5 - u_lab) <= 1.0 and abs(v + 0.5 - v_lab) <= 1.0
+
+
+def test_gaze_metrics_known_angles():
+    true = np.zeros((4, 2))
+    pred = np.radians([[0, 5], [0, 10], [3, 4], [0, 0]])
+    err = angular_error_deg(pred, true)
+    np.testing.assert_allclose(err, [5, 10, 5, 0], atol=0.01)  # 3-4-5 is near-exact for small angles
+    m, rows = gaze_metrics(pred, true)
+    assert m["pct_within_7deg"] == 75.0 and rows[-1] == {"threshold_deg": 20.0, "pct_within": 100.0}
+    np.testing.assert_array_equal(percent_within(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 5])), [0, 200 / 3, 100])
+
+
+def test_hand_metrics_perfect_and_offset():
+    xyz = np.random.default_rng(0).normal(0, 100, (5, 14, 3))
+    uv = np.random.default_rng(1).uniform(0, 640, (5, 14, 2))
+    m, _ = hand_metrics(xyz, xyz, uv, uv)
+    assert m["mean_joint_error_mm"] == 0 and m["pct_joints_within_5px"] == 100
+    m, _ = hand_metrics(xyz + [0, 0, 10], xyz, uv + [6, 0], uv)
+    assert m["mean_joint_error_mm"] == pytest.approx(10) and m["pct_joints_within_5px"] == 0
+
+
+def test_budget_is_steps_not_set_size():
+    g = torch.Generator().manual_seed(0)
+    idx = index_stream(10, 35, g)
+    assert len(idx) == 35 and sorted(idx[:10].tolist()) == list(range(10)) and idx.max() == 9
+
+
+def test_fit_learns_and_is_deterministic(eyes_root):
+    data = load_labelled("eyes", eyes_root / "shards/eyes/synthetic", max_samples=48)
+    config = estimator_config("eyes", TINY.width, data.images.shape[2:])
+    m1, h1 = fit(config, data, TINY, 0, torch.device("cpu"))
+    m2, h2 = fit(config, data, TINY, 0, torch.device("cpu"))
+    assert h1 == h2 and len(h1) == 3 and h1[-1]["step"] == 9
+    assert h1[-1]["train_loss"] < h1[0]["train_loss"]
+    for (k, a), b in zip(m1.state_dict().items(), m2.state_dict().values()):
+        assert torch.equal(a, b), k

@@ -1,0 +1,191 @@
+"""The flow's logic on a toy DVC repo (seconds, not minutes): DAG reading and selection, stage
+tasks via `.fn()`, and one real run of `simgan-pipeline` with concurrent stages."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import git, tool_env
+from flows import dag as dagmod
+from flows import dvc_cli
+from flows import pipeline_flow as pf
+from pipeline.errors import PipelineError
+
+# domain-shaped stage names like the real pipeline's; each stage logs start/end to events.log
+# (not an output) so the test can see stages overlap
+TOY_DVC_YAML = """
+stages:
+  make:
+    foreach: [eyes, hands]
+    do:
+      cmd: python toy.py make ${item}
+      deps:
+        - toy.py
+      params:
+        - ${item}.n
+      outs:
+        - out/make-${item}.txt
+  use:
+    matrix:
+      domain: [eyes, hands]
+      data: [a, b]
+    cmd: python toy.py use ${item.domain}-${item.data}
+    deps:
+      - toy.py
+      - out/make-${item.domain}.txt
+    outs:
+      - out/use-${item.domain}-${item.data}.txt
+  report:
+    cmd: python toy.py report all
+    deps:
+      - out/use-eyes-a.txt
+      - out/use-hands-b.txt
+    metrics:
+      - out/report.json:
+          cache: false
+"""
+TOY_PY = """
+import json, sys, time, yaml
+from pathlib import Path
+kind, item = sys.argv[1:]
+log = open("events.log", "a")
+log.write(f"start {kind}@{item}\\n"); log.flush()
+time.sleep(2.0)
+Path("out").mkdir(exist_ok=True)
+if kind == "make":
+    n = yaml.safe_load(open("params.yaml"))[item]["n"]
+    Path(f"out/make-{item}.txt").write_text(item * n)
+elif kind == "use":
+    domain = item.split("-")[0]
+    Path(f"out/use-{item}.txt").write_text(Path(f"out/make-{domain}.txt").read_text().upper())
+else:
+    Path("out/report.json").write_text(json.dumps({"chars": sum(len(p.read_text()) for p in Path("out").glob("use-*"))}))
+log.write(f"end {kind}@{item}\\n")
+"""
+TOY_DOT = '''strict digraph {
+"make@eyes";
+"make@hands";
+"use@eyes-a";
+"use@hands-b";
+"report";
+"make@eyes" -> "use@eyes-a";
+"make@hands" -> "use@hands-b";
+"use@eyes-a" -> "report";
+"use@hands-b" -> "report";
+}'''
+
+
+def make_toy_repo(path: Path) -> Path:
+    path.mkdir(parents=True)
+    (path / "dvc.yaml").write_text(TOY_DVC_YAML)
+    (path / "toy.py").write_text(TOY_PY)
+    (path / "params.yaml").write_text("eyes:\n  n: 3\nhands:\n  n: 5\n")
+    (path / ".gitignore").write_text("events.log\n")
+    git(path, "init", "-q")
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=path, check=True, env=tool_env())
+    git(path, "-c", "user.email=t@t", "-c", "user.name=t", "add", "-A")
+    git(path, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "toy")
+    return path
+
+
+@pytest.fixture
+def toy_repo(tmp_path) -> Path:
+    return make_toy_repo(tmp_path / "toy")
+
+
+# ---------------------------------------------------------------- DAG (pure)
+def test_parse_dot_reads_stages_in_order_and_edges_as_upstream():
+    dag = dagmod.parse_dot(TOY_DOT)
+    assert dag.stages == ("make@eyes", "make@hands", "use@eyes-a", "use@hands-b", "report")
+    assert dag.upstream["report"] == {"use@eyes-a", "use@hands-b"}
+    assert dag.upstream["make@eyes"] == frozenset()
+
+
+def test_topological_order_puts_producers_first_and_keeps_yaml_order_in_ties():
+    order = dagmod.topological_order(dagmod.parse_dot(TOY_DOT))
+    assert order == ["make@eyes", "make@hands", "use@eyes-a", "use@hands-b", "report"]
+
+
+def test_select_one_domain_drops_the_other_and_stages_that_need_it():
+    dag = dagmod.select(dagmod.parse_dot(TOY_DOT), ["eyes"])
+    assert dag.stages == ("make@eyes", "use@eyes-a")  # report also reads hands: not runnable alone
+    both = dagmod.select(dagmod.parse_dot(TOY_DOT), ["eyes", "hands"])
+    assert "report" in both.stages
+
+
+def test_select_rejects_an_unknown_domain():
+    with pytest.raises(ValueError, match="feet"):
+        dagmod.select(dagmod.parse_dot(TOY_DOT), ["feet"])
+
+
+def test_stage_domain_of_foreach_matrix_and_plain_stages():
+    assert dagmod.stage_domain("refine@eyes") == "eyes"
+    assert dagmod.stage_domain("evaluate@hands-real_train") == "hands"
+    assert dagmod.stage_domain("report") is None
+
+
+def test_downstream_is_transitive():
+    dag = dagmod.parse_dot(TOY_DOT)
+    assert dagmod.downstream(dag, {"make@hands"}) == {"make@hands", "use@hands-b", "report"}
+
+
+def test_outcome_of_reads_dvc_messages():
+    assert dvc_cli.outcome_of("a@x", ["Running stage 'a@x':", "> cmd"]) == "ran"
+    assert dvc_cli.outcome_of("a@x", ["Stage 'a@x' didn't change, skipping"]) == "skipped"
+    assert dvc_cli.outcome_of("a@x", ["Stage 'a@x' is cached - skipping run, checking out outputs"]) == "restored"
+
+
+# ---------------------------------------------------------------- tasks via .fn() (no Prefect server)
+def test_stage_tasks_run_skip_and_report_status(toy_repo):
+    repo = str(toy_repo)
+    dag = pf.plan_stages.fn(repo, ["eyes", "hands"])
+    assert set(dag.stages) == {"make@eyes", "make@hands", "use@eyes-a", "use@eyes-b", "use@hands-a",
+                               "use@hands-b", "report"}
+    assert pf.run_stage.fn("make@eyes", repo, {}).outcome == "ran"
+    assert (toy_repo / "out/make-eyes.txt").read_text() == "eyeseyeseyes"
+    assert pf.run_stage.fn("make@eyes", repo, {}).outcome == "skipped"
+    changed = pf.check_dvc_status.fn(repo, ["make@eyes", "make@hands"], must_be_clean=False)
+    assert set(changed) == {"make@hands"}
+    with pytest.raises(PipelineError, match="not clean"):
+        pf.check_dvc_status.fn(repo, ["make@hands"], must_be_clean=True)
+
+
+def test_a_failing_stage_raises_naming_it(toy_repo):
+    (toy_repo / "params.yaml").write_text("eyes: {}\nhands:\n  n: 5\n")  # make@eyes: KeyError 'n'
+    with pytest.raises(PipelineError, match=r"stage make@eyes failed"):
+        dvc_cli.repro_stage("make@eyes", toy_repo)
+
+
+def test_configure_params_merges_overrides_into_params_yaml(tiny_repo):
+    pf.configure_params.fn(str(tiny_repo), None, {"eyes.train_estimator.lr": 0.5})
+    params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
+    assert params["eyes"]["train_estimator"]["lr"] == 0.5
+    assert params["hands"]["train_estimator"]["lr"] != 0.5
+
+
+# ---------------------------------------------------------------- the real flow, once
+@pytest.mark.timeout(600)
+def test_flow_runs_independent_stages_concurrently_and_matches_dvc_repro(tmp_path, prefect_home):
+    flow_repo, repro_repo = make_toy_repo(tmp_path / "flow"), make_toy_repo(tmp_path / "repro")
+    simgan = Path(sys.executable).parent / "simgan"
+    proc = subprocess.run([str(simgan), "flow", "--repo", str(flow_repo), "--max-parallel", "4", "--no-registry"],
+                          cwd=flow_repo, env=tool_env(), capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    assert "Unable to acquire lock" not in log
+    for stage in ("make@eyes", "use@hands-b", "report"):
+        assert f"{stage}: ran" in log
+    # concurrency: some stage started before another one ended
+    events = (flow_repo / "events.log").read_text().split()
+    first_end = events.index("end")
+    assert events[:first_end].count("start") >= 2, events
+
+    assert dvc_cli.status(flow_repo) == {}
+    subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repro_repo, env=tool_env(), check=True,
+                   capture_output=True)
+    lock = lambda r: {k: v.get("outs") for k, v in yaml.safe_load((r / "dvc.lock").read_text())["stages"].items()}  # noqa: E731
+    assert lock(flow_repo) == lock(repro_repo)

@@ -1,0 +1,68 @@
+"""Realism metrics: KID and the classifier two-sample test on image sets whose answer is known."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from estimate_fixtures import write_split
+from pipeline.errors import PipelineError
+from pipeline.params import Realism
+from pipeline.realism import c2st, kid, load_sets, measure_realism
+
+CFG = Realism(epochs=3, batch_size=32, width=4, lr=5e-3, kid_subsets=10, kid_subset_size=100)
+CPU = torch.device("cpu")
+
+
+def images(rng, n, offset=0.0):
+    return (rng.normal(0, 0.3, (n, 1, 16, 16)) + offset).astype(np.float32)
+
+
+def test_kid_zero_for_same_distribution_positive_for_shifted():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(0, 1, (300, 8)), rng.normal(0, 1, (300, 8)), rng.normal(0.7, 1, (300, 8))
+    same, _ = kid(a, b, 10, 200, seed=0)
+    diff, _ = kid(a, c, 10, 200, seed=0)
+    assert abs(same) < 0.02 and diff > 0.2
+    assert kid(a, c, 10, 200, seed=0) == kid(a, c, 10, 200, seed=0)
+
+
+def test_c2st_separates_different_sets_and_not_identical_ones():
+    rng = np.random.default_rng(0)
+    real = images(rng, 200, 0.5)
+    far, _ = c2st(real, images(rng, 200, 0.0), 60, CFG, 0, CPU)
+    same, _ = c2st(real, images(rng, 200, 0.5), 60, CFG, 0, CPU)
+    assert far["accuracy"] > 0.9 and far["p_value"] < 1e-6 and far["n_test"] == 120
+    assert same["accuracy"] < 0.65 and same["p_value"] > 1e-3
+
+
+def test_measure_realism_ranks_a_closer_refined_set_as_more_real():
+    rng = np.random.default_rng(1)
+    real, synthetic = images(rng, 200, 0.5), images(rng, 200, 0.0)
+    refined = synthetic + 0.45  # "refinement" that nearly closes the gap
+    out, feats = measure_realism(real, synthetic, refined, CFG, 0, CPU)
+    assert out["c2st"]["refined"]["accuracy"] < out["c2st"]["synthetic"]["accuracy"]
+    assert out["kid"]["refined"]["mean"] < out["kid"]["synthetic"]["mean"]
+    assert set(feats) == {"real", "synthetic", "refined"} and len(feats["real"]) == 60
+
+
+def test_load_sets_pairs_refined_with_synthetic_by_key(tmp_path):
+    write_split(tmp_path, "eyes", "real_train", 30, 1, labelled=False, prefix="r")
+    write_split(tmp_path, "eyes", "synthetic", 30, 0)
+    write_split(tmp_path, "eyes", "refined", 30, 0, style=0.5)
+    sets = load_sets("eyes", tmp_path / "shards", max_samples=12, seed=3)
+    assert sets["synthetic"].shape == sets["refined"].shape == (12, 1, 35, 55)
+    # the fixture's refined sample i is synthetic sample i restyled: the iris disc stays put
+    assert np.abs(iris_centres(sets["synthetic"]) - iris_centres(sets["refined"])).max() < 0.5
+    assert np.abs(iris_centres(sets["synthetic"]) - iris_centres(sets["refined"][::-1])).max() > 2
+    write_split(tmp_path, "eyes", "refined", 10, 0, style=0.5)  # refine ran on fewer samples
+    with pytest.raises(PipelineError, match="no refined counterpart"):
+        load_sets("eyes", tmp_path / "shards", max_samples=30, seed=3)
+
+
+def iris_centres(x: np.ndarray) -> np.ndarray:
+    """(N, 2) centroid of each eye image's dark disc."""
+    dark = x[:, 0] < x.mean(axis=(1, 2, 3))[:, None, None] - 0.4
+    yy, xx = np.mgrid[0:x.shape[2], 0:x.shape[3]]
+    n = dark.sum(axis=(1, 2))
+    return np.stack([(dark * xx).sum(axis=(1, 2)) / n, (dark * yy).sum(axis=(1, 2)) / n], axis=1)

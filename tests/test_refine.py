@@ -1,0 +1,165 @@
+"""refine@<domain>: refined shards keep keys, order and meta; resume, failures, parallel, checks."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.annotation_check import iris_shift_px, joint_depth_change_mm
+from pipeline.errors import PipelineError
+from pipeline.params import load_params
+from pipeline.shards import iter_shard, list_shards, read_dataset_info, read_manifest
+from pipeline.tracking import file_sha256
+from refine_fixtures import (eye_sample, hand_sample, write_params, write_refiner, write_synthetic)
+from stages.refine import parser, run
+
+ROOT = Path(__file__).resolve().parent.parent
+HAVE_HANDS = (ROOT / "pipeline" / "crops" / "hands.py").exists()
+
+
+def make_project(tmp: Path, domain: str = "eyes", n: int = 40, shard_size: int = 10, shift_x: int = 0,
+                 channels: int = 4, blocks: int = 1, **refine) -> tuple[Path, Path]:
+    params = write_params(tmp / "params.yaml", domain, channels=channels, blocks=blocks, **refine)
+    write_synthetic(tmp / "data", domain, n, shard_size)
+    (tmp / "models").mkdir(exist_ok=True)
+    write_refiner(tmp / "models" / f"refiner-{domain}.pt", params, domain, shift_x=shift_x)
+    return params, tmp / "data" / "shards" / domain
+
+
+def run_stage(tmp: Path, domain: str = "eyes", params: Path | None = None) -> dict:
+    params = params or tmp / "params.yaml"
+    args = parser().parse_args([domain, "--params", str(params), "--data-root", str(tmp / "data"),
+                                "--model", str(tmp / "models" / f"refiner-{domain}.pt"),
+                                "--metrics", str(tmp / "metrics" / f"refine-{domain}.json")])
+    run(args, load_params(params))
+    return json.loads((tmp / "metrics" / f"refine-{domain}.json").read_text())
+
+
+def folder_bytes(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+@pytest.mark.parametrize("domain", ["eyes", pytest.param("hands", marks=pytest.mark.skipif(
+    not HAVE_HANDS, reason="pipeline/crops/hands.py not written yet"))])
+def test_refined_shards_keep_keys_order_and_meta(tmp_path, domain):
+    _, data = make_project(tmp_path, domain, workers=2)
+    m = run_stage(tmp_path, domain)
+    model = tmp_path / "models" / f"refiner-{domain}.pt"
+    refined_by = {"refiner_sha256": file_sha256(model), "mlflow_run_id": "run-fixture"}
+    syn_shards, ref_shards = list_shards(data / "synthetic"), list_shards(data / "refined")
+    assert [Path(s).name.replace("synthetic", "refined") for s in syn_shards] == [Path(s).name for s in ref_shards]
+    changed = 0
+    for a, b in zip(syn_shards, ref_shards):
+        syn, ref = list(iter_shard(a)), list(iter_shard(b))
+        assert [s.key for s in syn] == [r.key for r in ref]
+        for s, r in zip(syn, ref):
+            assert r.meta == {**s.meta, "refined_by": refined_by}
+            assert r.image.dtype == s.image.dtype and r.image.shape == s.image.shape
+            changed += int(not np.array_equal(r.image, s.image))
+    assert changed == 40  # the refiner did refine every image
+    info = read_dataset_info(data / "refined")
+    assert info["counts"] == {"in": 40, "written": 40, "rejected": 0}
+    assert info["info"]["refined_by"] == refined_by
+    assert len(info["info"]["inputs"]["synthetic"]["data_version"]) == 16
+    manifest = read_manifest(data / "refined")
+    assert manifest.column("key").to_pylist() == [f"synthetic-{i:05d}" for i in range(40)]
+    assert set(manifest.column("refined_by_refiner_sha256").to_pylist()) == {refined_by["refiner_sha256"]}
+    card = (data / "refined" / "README.md").read_text()
+    assert refined_by["refiner_sha256"] in card and "run-fixture" in card and "sample-grid.png" in card
+    assert (data / "refined" / "sample-grid.png").stat().st_size > 0
+    assert not list((data / "refined").glob(".*"))  # no progress or temporary files left
+    assert m["samples"] == 40 and m["shards_refined"] == 4 and m["images_per_s"] > 0
+    assert m["label_shift"]["checked"] == 40 and m["label_shift"]["passed"]
+
+
+def test_rerun_after_kill_redoes_only_missing_shards(tmp_path):
+    # a refiner big enough that a shard takes a while, so the kill lands mid-run
+    _, data = make_project(tmp_path, n=96, shard_size=12, channels=8, blocks=2, batch_size=6)
+    out = data / "refined"
+    run_stage(tmp_path)  # the clean run (in-process, one worker)
+    clean = folder_bytes(out)
+    shutil.rmtree(out)
+
+    cmd = [sys.executable, "-m", "stages.refine", "eyes", "--params", str(tmp_path / "params.yaml"),
+           "--data-root", str(tmp_path / "data"), "--model", str(tmp_path / "models" / "refiner-eyes.pt"),
+           "--metrics", str(tmp_path / "metrics" / "refine-eyes.json")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (out / "refined-000001.tar").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p.name: p.stat().st_mtime_ns for p in out.glob("refined-*.tar")}
+    assert 2 <= len(done) < 8, f"kill landed at a bad time: {sorted(done)}"
+    assert not (out / "dataset.json").exists()  # an unfinished folder has no index
+
+    m = run_stage(tmp_path)
+    assert m["shards_kept"] == len(done) and m["shards_refined"] == 8 - len(done)
+    assert {n: (out / n).stat().st_mtime_ns for n in done} == done  # kept shards were not rewritten
+    assert folder_bytes(out) == clean
+
+
+def test_unreadable_synthetic_shard_fails_naming_it(tmp_path):
+    _, data = make_project(tmp_path)
+    bad = data / "synthetic" / "synthetic-000002.tar"
+    bad.write_bytes(bad.read_bytes()[:3000])  # truncated mid-member
+    with pytest.raises(PipelineError, match="synthetic-000002.tar"):
+        run_stage(tmp_path)
+    out = data / "refined"
+    assert sorted(p.name for p in out.glob("*.tar")) == ["refined-000000.tar", "refined-000001.tar",
+                                                         "refined-000003.tar"]  # kept for the rerun
+    assert not list(out.glob(".*.tmp")) and not (out / "dataset.json").exists()
+    bad.write_bytes(b"not a tar at all" * 100)
+    with pytest.raises(PipelineError, match="synthetic-000002.tar"):
+        run_stage(tmp_path)
+
+
+def test_refiner_that_does_not_match_params_is_a_clear_error(tmp_path):
+    params, _ = make_project(tmp_path)
+    model = tmp_path / "models" / "refiner-eyes.pt"
+    write_refiner(model, params, "eyes", config={"channels": 8})
+    with pytest.raises(PipelineError, match="channels: file has 8, params want 4"):
+        run_stage(tmp_path)
+    write_refiner(model, params, "eyes", config={"domain": "hands"})
+    with pytest.raises(PipelineError, match="domain: file has 'hands', params want 'eyes'"):
+        run_stage(tmp_path)
+
+
+def test_stage_fails_when_refiner_moves_the_labels(tmp_path):
+    make_project(tmp_path, shift_x=1, max_label_shift=0.5)  # R moves the image one pixel left
+    with pytest.raises(PipelineError, match="annotation check failed"):
+        run_stage(tmp_path)
+    m = json.loads((tmp_path / "metrics" / "refine-eyes.json").read_text())
+    assert 0.8 < m["label_shift"]["mean"] < 1.2 and not m["label_shift"]["passed"]
+
+
+def test_iris_shift_follows_motion_and_ignores_contrast_and_noise():
+    rng = np.random.default_rng(1)
+    samples = [eye_sample(rng, f"k{i}") for i in range(30)]
+    syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
+    assert 0.85 < iris_shift_px(syn, np.roll(syn, 1, axis=2), metas).mean() < 1.1
+    assert 1.5 < iris_shift_px(syn, np.roll(syn, 2, axis=1), metas).mean() < 2.1
+    contrast = np.clip(syn * 0.6 + 40, 0, 255).astype(np.uint8)
+    assert iris_shift_px(syn, contrast, metas).max() < 0.05
+    noisy = np.clip(syn + rng.normal(0, 8, syn.shape), 0, 255).astype(np.uint8)
+    assert iris_shift_px(syn, noisy, metas).mean() < 0.1
+    no_marks = [{k: v for k, v in m.items() if k != "labels"} for m in metas]
+    assert np.isnan(iris_shift_px(syn, syn, no_marks)).all()
+
+
+def test_joint_depth_change_is_measured_in_mm_on_the_hand_only():
+    rng = np.random.default_rng(2)
+    samples = [hand_sample(rng, f"h{i}") for i in range(10)]
+    syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
+    deeper = np.where(syn > 0, syn + 7, 0).astype(np.uint16)
+    assert np.allclose(joint_depth_change_mm(syn, deeper, metas), 7.0)
+    background_only = np.where(syn > 0, syn, 999).astype(np.uint16)
+    assert np.allclose(joint_depth_change_mm(syn, background_only, metas), 0.0)

@@ -1,0 +1,59 @@
+"""SimGAN losses: every patch counts, self-regularization options behave as their names say."""
+import math
+
+import pytest
+import torch
+
+from pipeline.simgan.losses import (REAL, REFINED, adversarial_loss, discriminator_loss, patch_accuracy, psi,
+                                    self_regularization_loss)
+
+
+def logits_map(real_score: torch.Tensor) -> torch.Tensor:
+    """(N, 2, h, w) logits whose class-1 (real) minus class-0 logit is `real_score`."""
+    return torch.stack([torch.zeros_like(real_score), real_score], dim=1)
+
+
+def test_adversarial_loss_averages_every_patch():
+    score = torch.zeros(2, 9, 14)
+    score[0, 3, 4] = 5.0  # one patch confidently real, all others undecided
+    per_patch = torch.nn.functional.softplus(-score)  # -log sigmoid(score) = CE against "real"
+    assert adversarial_loss(logits_map(score)).item() == pytest.approx(per_patch.mean().item(), rel=1e-6)
+    assert adversarial_loss(logits_map(score)).item() < math.log(2)
+
+
+def test_discriminator_loss_rewards_separating_real_and_refined():
+    right = discriminator_loss(logits_map(torch.full((4, 9, 14), 4.0)), logits_map(torch.full((4, 9, 14), -4.0)))
+    wrong = discriminator_loss(logits_map(torch.full((4, 9, 14), -4.0)), logits_map(torch.full((4, 9, 14), 4.0)))
+    assert right < 0.1 < 8 < wrong
+
+
+def test_patch_accuracy_counts_patches():
+    score = torch.full((1, 2, 5), 1.0)
+    score[0, 0, :3] = -1.0  # 3 of 10 patches say "refined"
+    assert patch_accuracy(logits_map(score), REAL).item() == pytest.approx(0.7)
+    assert patch_accuracy(logits_map(score), REFINED).item() == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("kind", ["identity", "channel_mean", "derivatives"])
+def test_self_regularization_is_zero_for_unchanged_images(kind):
+    x = torch.rand(2, 1, 35, 55)
+    assert self_regularization_loss(x, x, kind).item() == 0
+
+
+def test_derivatives_ignore_a_brightness_shift_identity_does_not():
+    x = torch.rand(2, 1, 35, 55)
+    assert self_regularization_loss(x + 0.2, x, "identity").item() == pytest.approx(0.2, rel=1e-5)
+    assert self_regularization_loss(x + 0.2, x, "derivatives").item() == pytest.approx(0, abs=1e-6)
+
+
+def test_channel_mean_compares_channel_averages():
+    x = torch.rand(2, 3, 8, 8)
+    swapped = x[:, [2, 1, 0]]
+    assert self_regularization_loss(swapped, x, "channel_mean").item() == pytest.approx(0, abs=1e-6)
+    assert self_regularization_loss(swapped, x, "identity").item() > 0.05
+    assert psi(x, "channel_mean").shape == (2, 1, 8, 8)
+
+
+def test_unknown_self_regularization_is_an_error():
+    with pytest.raises(ValueError, match="unknown self-regularization"):
+        psi(torch.zeros(1, 1, 4, 4), "fourier")

@@ -1,0 +1,61 @@
+"""Refiner and discriminator shapes and structure (DESIGN.md §5)."""
+import pytest
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from pipeline.nets.discriminator import GlobalDiscriminator, LocalDiscriminator, build_discriminator
+from pipeline.nets.refiner import Refiner, refiner_flops
+
+
+@pytest.mark.parametrize("shape", [(35, 55), (64, 64)])
+def test_refiner_keeps_size_and_range(shape):
+    r = Refiner(1, 8, 2)
+    y = r(torch.randn(3, 1, *shape) * 3)
+    assert y.shape == (3, 1, *shape)
+    assert y.abs().max() < 1
+
+
+def test_refiner_has_no_striding_or_pooling():
+    r = Refiner(1, 8, 4)
+    convs = [m for m in r.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 1 + 2 * 4 + 1
+    assert all(m.stride == (1, 1) for m in convs)
+    assert not any(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Linear)) for m in r.modules())
+
+
+def test_refiner_is_local():
+    """A pixel change far outside the receptive field (3 + 4 * blocks) leaves an output pixel as it was."""
+    torch.manual_seed(0)
+    r = Refiner(1, 8, 2).eval()  # receptive field 11 px
+    x = torch.rand(1, 1, 35, 55) * 2 - 1
+    x2 = x.clone()
+    x2[0, 0, 30, 50] = -x2[0, 0, 30, 50] + 0.5
+    with torch.no_grad():
+        y, y2 = r(x), r(x2)
+    assert torch.equal(y[0, 0, 5, 5], y2[0, 0, 5, 5])
+    assert not torch.equal(y[0, 0, 30, 50], y2[0, 0, 30, 50])
+
+
+def test_local_discriminator_patch_map():
+    assert LocalDiscriminator()(torch.zeros(2, 1, 35, 55)).shape == (2, 2, 9, 14)
+    assert LocalDiscriminator()(torch.zeros(2, 1, 64, 64)).shape == (2, 2, 16, 16)
+
+
+def test_global_discriminator_one_logit_pair_per_image():
+    for shape in [(35, 55), (64, 64)]:
+        assert GlobalDiscriminator()(torch.zeros(2, 1, *shape)).shape == (2, 2, 1, 1)
+
+
+def test_discriminator_width_scales_maps():
+    narrow, paper = build_discriminator("local", width=0.5), build_discriminator("local")
+    assert sum(p.numel() for p in narrow.parameters()) < sum(p.numel() for p in paper.parameters()) / 3
+    with pytest.raises(ValueError, match="unknown discriminator"):
+        build_discriminator("patchy")
+
+
+def test_refiner_flops_match_flop_counter():
+    r = Refiner(1, 16, 3)
+    with FlopCounterMode(display=False) as counter:
+        r(torch.zeros(2, 1, 35, 55))
+    assert counter.get_total_flops() == 2 * refiner_flops(16, 3, 35, 55)  # batch of 2

@@ -1,0 +1,150 @@
+"""train_refiner end to end on small shards: outputs, MLflow, guards, ablations, resume after kill."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import torch
+from mlflow.tracking import MlflowClient
+
+from pipeline.errors import PipelineError
+from pipeline.params import load_params
+from pipeline.simgan.checkpoint import load_checkpoint, params_hash
+from pipeline.simgan.io import load_refiner
+from pipeline.simgan.distributed import World
+from pipeline.simgan.run import Outputs, build_simgan, run_identity, train_refiner
+from pipeline.simgan.trainer import Schedule
+from pipeline.simgan.window import check_finite
+from simgan_fixtures import write_eye_shards, write_params
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory) -> Path:
+    return write_eye_shards(tmp_path_factory.mktemp("simgan") / "data")
+
+
+@pytest.fixture(autouse=True)
+def tracking(tmp_path_factory, monkeypatch):
+    uri = f"sqlite:///{tmp_path_factory.getbasetemp() / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path_factory.getbasetemp())  # artifacts (./mlruns) stay out of the repo
+    return uri
+
+
+def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
+    params = load_params(write_params(tmp_path / "params.yaml"))
+    out = Outputs.for_domain("eyes", tmp_path)
+    result = train_refiner(params, "eyes", data_root=data_root, outputs=out)
+
+    metrics = json.loads(out.metrics.read_text())
+    assert metrics["steps"] == 3 + 2 + 4
+    assert {"loss_adv", "loss_reg", "loss_d", "d_acc_real", "d_acc_refined", "mean_abs_change"} <= set(metrics)
+    assert metrics["mean_abs_change"] == pytest.approx(result.metrics["mean_abs_change"])
+    assert out.grid.stat().st_size > 1000 and not out.checkpoint.exists()
+
+    refiner, info = load_refiner(out.model, "eyes", params)
+    assert info["steps"] == 9 and info["config"]["height"] == 35 and len(info["sha256"]) == 64
+    saved = torch.load(out.model, weights_only=True)
+    assert set(saved) == {"state_dict", "config", "mlflow_run_id", "steps"}
+
+    run = MlflowClient().get_run(info["mlflow_run_id"])
+    assert run.data.params["lam"] == "0.5" and run.data.tags["git_commit"]
+    assert {"data.synthetic", "data.real_train"} <= set(run.data.tags)
+    history = MlflowClient().get_metric_history(run.info.run_id, "acc_real")
+    assert [m.step for m in history] == [4, 6, 8, 9]
+    artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "outputs")}
+    assert "outputs/refiner-eyes.pt" in artifacts and "outputs/refiner-config.json" in artifacts
+    grids = [a.path for a in MlflowClient().list_artifacts(run.info.run_id, "grids")]
+    assert grids == ["grids/step-000004.png", "grids/step-000008.png"]
+    versions = MlflowClient().search_model_versions("name='refiner-eyes'")
+    assert run.info.run_id in {v.run_id for v in versions}
+
+
+def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
+    params = load_params(write_params(tmp_path / "params.yaml"))
+    out = Outputs.for_domain("eyes", tmp_path)
+    with pytest.raises(PipelineError, match="no refiner file"):
+        load_refiner(out.model, "eyes", params)
+    out.model.parent.mkdir(parents=True)
+    torch.save({"state_dict": {}, "config": {"domain": "eyes", "in_channels": 1, "channels": 8, "blocks": 1,
+                                             "height": 35, "width": 55}}, out.model)
+    with pytest.raises(PipelineError, match="channels: file has 8, params want 4"):
+        load_refiner(out.model, "eyes", params)
+    out.model.write_bytes(b"not a checkpoint")
+    with pytest.raises(PipelineError, match="not a refiner checkpoint"):
+        load_refiner(out.model, "eyes", params)
+
+
+@pytest.mark.parametrize("ablation", [{"discriminator": "global"}, {"history": False},
+                                      {"self_reg": "derivatives"}, {"self_reg": "channel_mean"}])
+def test_ablations_train(data_root, tmp_path, ablation):
+    """Each ablation runs every kind of step and updates both networks."""
+    params = load_params(write_params(tmp_path / "params.yaml", steps=2, **ablation))
+    gan, schedule = build_simgan(params, "eyes", World()), Schedule.of(params.eyes.train_refiner)
+    before = [p.clone() for p in (*gan.refiner.parameters(), *gan.disc.parameters())]
+    batches = iter(torch.rand(100, 8, 1, 35, 55) * 2 - 1)
+    for step in range(schedule.total):
+        metrics = gan.run_step(step, schedule, lambda: next(batches), lambda: next(batches))
+    assert {"loss_adv", "loss_reg", "loss_d"} <= set(metrics)
+    assert all(torch.isfinite(v) for v in metrics.values())
+    after = [*gan.refiner.parameters(), *gan.disc.parameters()]
+    assert all(not torch.equal(a, b) for a, b in zip(before, after))
+    assert (gan.history is None) == (ablation == {"history": False})
+
+
+def test_identity_collapse_fails_without_writing_a_model(data_root, tmp_path):
+    params = load_params(write_params(tmp_path / "params.yaml", min_mean_change=5.0))
+    out = Outputs.for_domain("eyes", tmp_path)
+    with pytest.raises(PipelineError, match="collapsed to the identity"):
+        train_refiner(params, "eyes", data_root=data_root, outputs=out)
+    assert not out.model.exists()
+
+
+def test_divergence_guard_names_the_bad_values():
+    check_finite({"loss_d": 0.7}, 10, "x")
+    with pytest.raises(PipelineError, match=r"diverged by step 10: loss_adv=nan"):
+        check_finite({"loss_d": 0.7, "loss_adv": float("nan")}, 10, "train_refiner@eyes")
+
+
+def test_changed_params_do_not_resume(data_root, tmp_path):
+    inputs = {s: data_root / "shards" / "eyes" / s for s in ("synthetic", "real_train")}
+    a = run_identity(load_params(write_params(tmp_path / "a.yaml")), "eyes", inputs)
+    b = run_identity(load_params(write_params(tmp_path / "b.yaml", lam=0.7)), "eyes", inputs)
+    assert params_hash(a) != params_hash(b)
+    ckpt = tmp_path / "ckpt.pt"
+    torch.save({"params_hash": params_hash(a), "step": 3}, ckpt)
+    assert load_checkpoint(ckpt, params_hash(a))["step"] == 3
+    assert load_checkpoint(ckpt, params_hash(b)) is None
+
+
+def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, tracking):
+    """SIGKILL once the first checkpoint exists; the rerun resumes from it and finishes the schedule."""
+    write_params(tmp_path / "params.yaml", steps=150, checkpoint_every=20, log_every=50, grid_every=1000)
+    cmd = [sys.executable, "-m", "stages.train_refiner", "eyes", "--params", "params.yaml",
+           "--data-root", str(data_root)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": tracking}
+    ckpt = tmp_path / "checkpoints" / "train_refiner-eyes.pt"
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
+    killed_at = torch.load(ckpt, weights_only=True)["step"]
+    assert not (tmp_path / "models" / "refiner-eyes.pt").exists()
+
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming from step {killed_at}/155" in done.stderr
+    saved = torch.load(tmp_path / "models" / "refiner-eyes.pt", weights_only=True)
+    assert saved["steps"] == 155
+    assert json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())["steps"] == 155
+    assert mlflow.get_run(saved["mlflow_run_id"]).data.metrics["loss_adv"] > 0  # one run across the kill
