@@ -138,3 +138,15 @@ def test_http_validation_and_no_leaks(cfg):
         csv_lines = http.get("/results.csv").text.splitlines()
     assert csv_lines[0].startswith("participant,key,truth,answer") and len(csv_lines) == 2
     assert sqlite3.connect(cfg.db).execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 1
+
+
+def test_hands_depth_is_shown_near_bright_on_black(tmp_path):
+    pytest.importorskip("pipeline.crops.hands", reason="pipeline/crops/hands.py (HANDS helper) not written yet")
+    dirs = write_demo_shards(tmp_path, "hands", n=2)
+    cfg = load_study("hands", Params(), dirs["real"], dirs["synthetic"], tmp_path / "hands.db")
+    for pool in cfg.pools.values():  # one rendering for both classes
+        sample = pool.sample(pool.keys[0])
+        shown = render("hands", sample.image, sample.meta, 440)
+        assert shown.shape == (384, 384, 3)
+        hand = np.kron(sample.image > 0, np.ones((6, 6), bool))
+        assert shown[hand].mean() > 4 * shown[~hand].mean()

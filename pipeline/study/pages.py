@@ -20,7 +20,7 @@ LAYOUT = """<!doctype html>
  form.sent button { opacity: .5; }
  .progress { text-align: center; color: #555; }
  table { border-collapse: collapse; margin: 1rem 0; }
- th, td { border: 1px solid #bbb; padding: .3rem .7rem; text-align: right; }
+ th, td { border: 1px solid #bbb; padding: .3rem .7rem; text-align: right; white-space: nowrap; }
  th:first-child, td:first-child { text-align: left; }
  .error { color: #a00; }
 </style>
