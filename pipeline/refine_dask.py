@@ -4,8 +4,15 @@ The tasks are the same `run_job` the local pool runs, so a cluster run writes th
 Workers need the project importable and the data paths visible (a shared filesystem). A task
 that fails on bad data returns its error (the stage reports all of them); a lost worker or
 other crash is retried by Prefect.
+
+Without a Prefect server configured (PREFECT_API_URL), Prefect runs a temporary one inside the
+flow's process, and each Dask worker would start one of its own (30 s and more each, all on one
+database). We start the temporary server first and put its URL into the settings that Prefect
+ships with every task, so the workers report to the flow's server.
 """
 from __future__ import annotations
+
+import contextlib
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -26,7 +33,21 @@ def refine_shards(jobs: list[ShardJob]) -> list[ShardReport]:
     return [f.result() for f in futures]
 
 
+def prefect_api():
+    """A context in which PREFECT_API_URL names a running server (the temporary one if none is set)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        return contextlib.nullcontext()
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the same singleton Prefect's own client would start
+    server.start()
+    return temporary_settings({PREFECT_API_URL: server.api_url})
+
+
 def run_jobs_on_dask(jobs: list[ShardJob], address: str) -> list[ShardReport]:
     """Run `jobs` on the Dask scheduler at `address` (e.g. tcp://127.0.0.1:8786), results in job order."""
     runner = DaskTaskRunner(address=address)
-    return refine_shards.with_options(task_runner=runner)(jobs)
+    with prefect_api():
+        return refine_shards.with_options(task_runner=runner)(jobs)

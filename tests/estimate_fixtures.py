@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.shards import Sample, ShardWriter
+from pipeline.shards import Sample, ShardWriter, flatten, read_samples
 
 FX, FY, CX, CY = 588.03, 587.07, 320.0, 240.0
 
@@ -69,9 +69,8 @@ def write_domain(root: Path, domain: str, n: int = 64, seed: int = 0) -> None:
     write_split(root, domain, "real_test", n // 2, seed + 2, style=1.0, prefix="t")
     train_dir = write_split(root, domain, "real_train", n, seed + 1, style=1.0, labelled=False, prefix="r")
     labelled = write_split(root / "tmp", domain, "real_train", n, seed + 1, style=1.0, prefix="r")
-    from pipeline.shards import read_samples
-    import json
-    rows = [{"key": s.key, "labels": json.dumps(s.meta["labels"])} for s in read_samples(labelled, by_node=False)]
+    # as ingest writes it: one row per key, the labels flattened to labels_* columns
+    rows = [{"key": s.key, **flatten({"labels": s.meta["labels"]})} for s in read_samples(labelled, by_node=False)]
     out = root / "labels" / domain / "real_train.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), out)

@@ -1,0 +1,151 @@
+"""ingest@eyes: raw eye datasets -> data/shards/eyes/{synthetic,real_train,real_test}/.
+
+The synthetic side is a UnityEyes folder or a Kaggle gaze.h5; the real side an MPIIGaze root,
+a Kaggle real_gaze.h5 or a plain folder of eye crops. Real participants listed in
+`eyes.ingest.test_participants` form the labelled real_test split; the others form real_train,
+whose shards carry NO labels: its labels go to data/labels/eyes/real_train.parquet (keyed by
+sample key) for the oracle estimator only, where no refiner stage reads them.
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
+from pipeline.ingest import open_writers, run_ingest
+from pipeline.params import Params, to_dict
+from pipeline.shards import Reject, ShardWriter, check_rejects, flatten
+
+SPLITS = ("synthetic", "real_train", "real_test")
+FILTERED = "filtered:"  # a record dropped by a param on purpose (head pose), not bad input
+
+
+def detect_format(path: Path, side: str) -> str:
+    """unityeyes | h5 | mpiigaze | folder, from what is at `path`."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".h5":
+        return "h5"
+    if side == "synthetic":
+        return "unityeyes"
+    return "mpiigaze" if any(mpiigaze.normalized_dir(path).glob("p*/*.mat")) else "folder"
+
+
+def list_items(path: Path, fmt: str) -> list:
+    path = Path(path)
+    if fmt == "h5":
+        return kaggle_h5.list_slices(path)
+    if not path.is_dir():
+        return [("missing", str(path))]
+    items = {"unityeyes": unityeyes.list_renders, "mpiigaze": mpiigaze.list_day_files,
+             "folder": folder.list_images}[fmt](path)
+    return items or [("empty", str(path))]
+
+
+def read_item(item, root: str, fmt: str, head_pose_max_deg: float, out_wh) -> list:
+    """One item of any eye format -> its Samples and Rejects (split not yet set)."""
+    if isinstance(item, tuple) and item[0] in ("empty", "missing"):
+        what = "empty folder: no input files" if item[0] == "empty" else "input folder does not exist"
+        return [Reject(item[1], what)]
+    if fmt == "unityeyes":
+        return unityeyes.read_item(item, root, head_pose_max_deg, out_wh)
+    if fmt == "mpiigaze":
+        return mpiigaze.read_mat(item, root, out_wh)
+    if fmt == "h5":
+        return kaggle_h5.read_slice(item, root, out_wh)
+    return folder.read_image(item, root, out_wh)
+
+
+def real_split(source: str, test_participants: tuple[str, ...], test_fraction: float, fmt: str) -> str:
+    """Leave-participants-out for MPIIGaze; a stable hash of the source for sources without people."""
+    if fmt == "mpiigaze":
+        parts = Path(source.split("#")[0]).parts
+        return "real_test" if len(parts) >= 2 and parts[-2] in test_participants else "real_train"
+    h = int(hashlib.sha1(source.split("#")[0].encode()).hexdigest()[:8], 16) / 2 ** 32
+    return "real_test" if h < test_fraction else "real_train"
+
+
+def load_synthetic(item, root: str, fmt: str, head_pose_max_deg: float, out_wh) -> list:
+    return [_with_split(r, "synthetic") for r in read_item(item, root, fmt, head_pose_max_deg, out_wh)]
+
+
+def load_real(item, root: str, fmt: str, test_participants: tuple[str, ...], test_fraction: float, out_wh) -> list:
+    return [_with_split(r, real_split(_source(r), test_participants, test_fraction, fmt))
+            for r in read_item(item, root, fmt, 0.0, out_wh)]
+
+
+def _source(rec) -> str:
+    return rec.source if isinstance(rec, Reject) else rec.meta["source"]
+
+
+def _with_split(rec, split: str):
+    if isinstance(rec, Reject):
+        rec.split = split
+    else:
+        rec.meta["split"] = split
+    return rec
+
+
+class LabelsApartWriter(ShardWriter):
+    """real_train: writes samples without labels and keeps the labels apart for the oracle."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_rows: list[dict] = []
+
+    def write_encoded(self, key: str, png: bytes, meta: dict) -> None:
+        meta = dict(meta)
+        labels = meta.pop("labels", None)
+        if labels is not None:
+            self.label_rows.append({"key": key, **flatten({"labels": labels})})
+        super().write_encoded(key, png, meta)
+
+
+def write_labels(rows: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(rows) if rows else pa.table({"key": pa.array([], pa.string())})
+    pq.write_table(table, path)
+
+
+def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> None:
+    """The reject-fraction check per split; records filtered on purpose do not count as bad."""
+    for w in writers.values():
+        bad = [r for r in w.rejects if not r.reason.startswith(FILTERED)]
+        counts = {"in": w.counts["in"] - (len(w.rejects) - len(bad)), "rejected": len(bad)}
+        if w.counts["in"] and not counts["in"]:
+            continue  # everything was filtered on purpose: not an input error
+        check_rejects(w.dir, counts, bad, max_fraction)
+
+
+def load_tagged(tagged, synthetic, real) -> list:
+    """Items of both sides go through one parallel pass: ("synthetic" | "real", item)."""
+    side, item = tagged
+    return (synthetic if side == "synthetic" else real)(item)
+
+
+def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
+    """Write the three eye splits under out_root/shards/eyes and the real_train labels; returns counts."""
+    ing, workers = params.eyes.ingest, params.ingest.workers
+    out_wh = (ing.crop_w, ing.crop_h)
+    syn_fmt, real_fmt = detect_format(synthetic_dir, "synthetic"), detect_format(real_dir, "real")
+    shard_dir = Path(out_root) / "shards" / "eyes"
+    info = {"domain": "eyes", "params": to_dict(ing), "synthetic": {"path": str(synthetic_dir), "format": syn_fmt},
+            "real": {"path": str(real_dir), "format": real_fmt}}
+    writers = open_writers(shard_dir, ("synthetic", "real_test"), params.ingest.shard_size, info)
+    writers["real_train"] = LabelsApartWriter(shard_dir / "real_train", params.ingest.shard_size, info)
+    load = partial(load_tagged,
+                   synthetic=partial(load_synthetic, root=str(synthetic_dir), fmt=syn_fmt,
+                                     head_pose_max_deg=ing.head_pose_max_deg, out_wh=out_wh),
+                   real=partial(load_real, root=str(real_dir), fmt=real_fmt,
+                                test_participants=tuple(ing.test_participants),
+                                test_fraction=ing.test_fraction, out_wh=out_wh))
+    items = [("synthetic", it) for it in list_items(synthetic_dir, syn_fmt)] + \
+            [("real", it) for it in list_items(real_dir, real_fmt)]
+    counts = run_ingest(items, load, writers, workers=workers, desc="ingest eyes")
+    labels_path = Path(out_root) / "labels" / "eyes" / "real_train.parquet"
+    write_labels(writers["real_train"].label_rows, labels_path)
+    check_all_rejects(writers, params.ingest.max_reject_fraction)
+    return {"counts": counts, "labels": str(labels_path), "formats": {"synthetic": syn_fmt, "real": real_fmt}}

@@ -1,0 +1,64 @@
+"""Helpers shared by the eye tests: small files in the public layouts, an image-based iris finder."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.formats import pitchyaw_to_vector
+from pipeline.formats.mpiigaze import write_mat
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_UNITYEYES_JSON = ROOT.parent / "shared" / "real-samples" / "unityeyes" / "1.json"
+
+
+def real_unityeyes_json() -> dict:
+    return json.loads(REAL_UNITYEYES_JSON.read_text())
+
+
+def write_unityeyes(folder: Path, stem: str, ann: dict, size=(640, 480), colour=True) -> Path:
+    """A render in UnityEyes' layout: a textured colour jpg and its json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w]
+    grey = (120 + 60 * np.sin(x / 17.0) * np.cos(y / 23.0)).astype(np.uint8)
+    img = cv2.merge([grey, grey // 2 + 40, grey]) if colour else grey
+    jpg = folder / f"{stem}.jpg"
+    cv2.imwrite(str(jpg), img)
+    (folder / f"{stem}.json").write_text(json.dumps(ann))
+    return jpg
+
+
+def mpii_eye(n: int, pitch, yaw, seed: int = 0) -> dict:
+    """One side of a day file: n images (a bright left half marks the orientation), gaze, pose."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 60, (n, 36, 60), dtype=np.uint8)
+    images[:, :, :20] += 180  # bright band on the left: where it ends up shows any mirroring
+    return {"image": images, "gaze": pitchyaw_to_vector(np.full(n, pitch), np.full(n, yaw)),
+            "pose": rng.normal(0, 0.2, (n, 3))}
+
+
+def write_mpii_day(root: Path, participant: str, day: int, n: int, pitch=0.1, yaw=0.2) -> Path:
+    path = root / "Data" / "Normalized" / participant / f"day{day:02d}.mat"
+    write_mat(path, mpii_eye(n, pitch, yaw, 1), mpii_eye(n, pitch, -yaw, 2),
+              [f"day{day:02d}/{i + 1:04d}.jpg" for i in range(n)])
+    return path
+
+
+def iris_xy(crop: np.ndarray) -> tuple[int, int]:
+    """Where the iris is in a 55x35 crop, from the pixels alone: the darkest blob against its
+    surround after thin dark lines (lashes, glasses rims, brows) are closed away."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    f = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, k).astype(np.float32)
+    f = cv2.GaussianBlur(f, (0, 0), 2.5) - cv2.GaussianBlur(f, (0, 0), 8)
+    inner = f[4:-4, 4:-4]
+    y, x = np.unravel_index(np.argmin(inner), inner.shape)
+    return int(x) + 4, int(y) + 4
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
