@@ -51,7 +51,7 @@ def test_champion_moves_only_to_a_better_refiner(repo):
     train_refiner_run(repo, "eyes", 60.0)
     registry.register_pipeline_models(repo, ["eyes"])
     champion = registry.champion(registry.client(repo), "refiner-eyes")
-    assert champion.version == "3" and champion.tags["eval.pct_within_7deg"] == "60.0"
+    assert str(champion.version) == "3" and champion.tags["eval.pct_within_7deg"] == "60.0"
 
 
 def test_estimators_get_one_version_per_checkpoint_and_a_data_alias(repo):
@@ -64,8 +64,8 @@ def test_estimators_get_one_version_per_checkpoint_and_a_data_alias(repo):
     client = registry.client(repo)
     first = registry.register_estimator(client, repo, "eyes", "synthetic")
     again = registry.register_estimator(client, repo, "eyes", "synthetic")
-    assert first.version == again.version  # same checkpoint, same version
-    assert client.get_model_version_by_alias("estimator-eyes", "synthetic").version == first.version
+    assert str(first.version) == str(again.version)  # same checkpoint, same version
+    assert client.get_model_version_by_alias("estimator-eyes", "synthetic").version == int(first.version)
     assert first.source.endswith("/model") and first.tags["training_data"] == "synthetic"
     lines = registry.register_pipeline_models(repo, ["eyes"])
     assert any(line.startswith("estimator-eyes v1 (synthetic): pct_within_7deg=30 @champion") for line in lines)

@@ -71,14 +71,12 @@ def test_real_like_files_are_mpiigaze_days(raw):
     assert scipy.io.loadmat(raw / "real" / days[0])["data"]["right"][0, 0]["pose"][0, 0].shape == (60, 3)
 
 
-def test_deterministic_per_seed(raw, tmp_path):
+def test_deterministic_per_seed(tmp_path):
     small = EyeSimulate(n_synthetic=30, n_participants=2, n_per_participant=10, workers=1)
     simulate_eyes(tmp_path / "a", small, seed=3)
     simulate_eyes(tmp_path / "b", small, seed=3)
     simulate_eyes(tmp_path / "c", small, seed=4)
     assert digest(tmp_path / "a") == digest(tmp_path / "b") != digest(tmp_path / "c")
-    # the first render does not depend on how many are asked for (units are seeded by index)
-    assert (tmp_path / "a" / "synthetic" / "1.jpg").read_bytes() == (raw / "synthetic" / "1.jpg").read_bytes()
 
 
 def _fit_logreg(x: torch.Tensor, y: torch.Tensor, steps: int = 150) -> torch.nn.Linear:
