@@ -48,13 +48,14 @@ def configure_params(repo: str, profile: str | None, overrides: dict | None) -> 
 def plan_stages(repo: str, domains: list[str]) -> dagmod.Dag:
     dag = dagmod.select(dagmod.parse_dot(dvc_cli.dag_dot(Path(repo))), domains)
     run_logger().info("%d stages for %s: %s", len(dag.stages), ", ".join(domains),
-                          " -> ".join(dagmod.topological_order(dag)))
+                      " -> ".join(dagmod.topological_order(dag)))
     return dag
 
 
 @task(name="dvc-stage", task_run_name="{stage}", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def run_stage(stage: str, repo: str, env: dict[str, str]) -> dvc_cli.StageResult:
     logger = run_logger()
+
     def log_line(line: str) -> None:
         if not dvc_cli.is_hint(line):
             logger.info("%s | %s", stage, line)

@@ -126,26 +126,36 @@ def load_tagged(tagged, synthetic, real) -> list:
     return (synthetic if side == "synthetic" else real)(item)
 
 
-def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
-    """Write the three eye splits under out_root/shards/eyes and the real_train labels; returns counts."""
-    ing, workers = params.eyes.ingest, params.ingest.workers
+def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list, partial, dict]:
+    """(items, picklable load(item) -> [Sample | Reject] with splits set, formats) for both sides."""
+    ing = params.eyes.ingest
     out_wh = (ing.crop_w, ing.crop_h)
-    syn_fmt, real_fmt = detect_format(synthetic_dir, "synthetic"), detect_format(real_dir, "real")
-    shard_dir = Path(out_root) / "shards" / "eyes"
-    info = {"domain": "eyes", "params": to_dict(ing), "synthetic": {"path": str(synthetic_dir), "format": syn_fmt},
-            "real": {"path": str(real_dir), "format": real_fmt}}
-    writers = open_writers(shard_dir, ("synthetic", "real_test"), params.ingest.shard_size, info)
-    writers["real_train"] = LabelsApartWriter(shard_dir / "real_train", params.ingest.shard_size, info)
+    formats = {"synthetic": detect_format(synthetic_dir, "synthetic"), "real": detect_format(real_dir, "real")}
     load = partial(load_tagged,
-                   synthetic=partial(load_synthetic, root=str(synthetic_dir), fmt=syn_fmt,
+                   synthetic=partial(load_synthetic, root=str(synthetic_dir), fmt=formats["synthetic"],
                                      head_pose_max_deg=ing.head_pose_max_deg, out_wh=out_wh),
-                   real=partial(load_real, root=str(real_dir), fmt=real_fmt,
+                   real=partial(load_real, root=str(real_dir), fmt=formats["real"],
                                 test_participants=tuple(ing.test_participants),
                                 test_fraction=ing.test_fraction, out_wh=out_wh))
-    items = [("synthetic", it) for it in list_items(synthetic_dir, syn_fmt)] + \
-            [("real", it) for it in list_items(real_dir, real_fmt)]
-    counts = run_ingest(items, load, writers, workers=workers, desc="ingest eyes")
+    items = [("synthetic", it) for it in list_items(synthetic_dir, formats["synthetic"])] + \
+            [("real", it) for it in list_items(real_dir, formats["real"])]
+    return items, load, formats
+
+
+def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
+    """Write the three eye splits under out_root/shards/eyes and the real_train labels; returns counts."""
+    items, load, formats = plan(params, synthetic_dir, real_dir)
+    shard_dir = Path(out_root) / "shards" / "eyes"
+    info = {"domain": "eyes", "params": to_dict(params.eyes.ingest),
+            "synthetic": {"path": str(synthetic_dir), "format": formats["synthetic"]},
+            "real": {"path": str(real_dir), "format": formats["real"]}}
+    writers = open_writers(shard_dir, ("synthetic", "real_test"), params.ingest.shard_size, info)
+    writers["real_train"] = LabelsApartWriter(shard_dir / "real_train", params.ingest.shard_size, info)
+    counts = run_ingest(items, load, writers, workers=params.ingest.workers, desc="ingest eyes")
     labels_path = Path(out_root) / "labels" / "eyes" / "real_train.parquet"
     write_labels(writers["real_train"].label_rows, labels_path)
     check_all_rejects(writers, params.ingest.max_reject_fraction)
-    return {"counts": counts, "labels": str(labels_path), "formats": {"synthetic": syn_fmt, "real": real_fmt}}
+    return {"counts": counts, "labels": str(labels_path), "formats": formats}
+
+
+ingest = ingest_eyes  # the name stages/ingest.py calls for every domain

@@ -14,36 +14,24 @@ import json
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from pipeline import __version__
 from pipeline.annotation_check import summarize
-from pipeline.device import memory_format, pick_device
+from pipeline.device import pick_device
 from pipeline.errors import PipelineError
 from pipeline.params import Params, to_dict
-from pipeline.refine import ShardReport, refine_shard, verify_shard
+from pipeline.refine import ShardReport
+from pipeline.refine_jobs import ShardJob, run_jobs_local
 from pipeline.shards import list_shards, read_dataset_info, read_manifest, shard_name, write_index
 from pipeline.tracking import data_version
 
 PROGRESS = ".refine-progress.json"
 WHERE_IT_RAN = ("workers", "dask_address")  # params that do not change the refined data
 INDEX_FILES = ("manifest.parquet", "dataset.json", "rejected.jsonl", "README.md", "sample-grid.png")
-
-
-@dataclass(frozen=True)
-class ShardJob:
-    """Everything a worker (local process or Dask) needs for one shard: plain paths and values."""
-    src: str
-    dst: str
-    domain: str
-    model: str
-    params: Params
-    refined_by: dict = field(hash=False)
-    threads: int = 1
 
 
 @dataclass
@@ -60,51 +48,12 @@ class SplitResult:
         return {"in": n, "written": n, "rejected": 0}
 
 
-_refiners: dict[tuple[str, str], torch.nn.Module] = {}  # per process: load R once, not per shard
-
-
-def cached_refiner(job: ShardJob) -> torch.nn.Module:
-    from pipeline.simgan.io import load_refiner
-
-    key = (job.model, job.refined_by["refiner_sha256"])
-    if key not in _refiners:
-        refiner, _ = load_refiner(job.model, job.domain, job.params)
-        device = pick_device()
-        _refiners.clear()
-        _refiners[key] = refiner.to(device, memory_format=memory_format(device)).eval()
-    return _refiners[key]
-
-
-def run_job(job: ShardJob) -> ShardReport:
-    """Keep the shard if an earlier run finished it, else refine it. Errors come back as data."""
-    torch.set_num_threads(job.threads)
-    try:
-        kept = verify_shard(job.src, job.dst, domain=job.domain, refined_by=job.refined_by)
-        if kept is not None:
-            return kept
-        cfg = job.params.domain(job.domain).refine
-        return refine_shard(cached_refiner(job), job.src, job.dst, domain=job.domain, refined_by=job.refined_by,
-                            batch_size=cfg.batch_size, precision=cfg.precision)
-    except PipelineError as e:
-        return ShardReport(Path(job.dst).name, error=str(e))
-
-
-def run_jobs_local(jobs: list[ShardJob], workers: int) -> list[ShardReport]:
-    """Jobs in `workers` spawned processes (in this process for one), results in job order."""
-    workers = min(workers, len(jobs))
-    if workers <= 1:
-        return [run_job(j) for j in jobs]
-    import multiprocessing as mp
-
-    with mp.get_context("spawn").Pool(workers) as pool:
-        return pool.map(run_job, jobs, chunksize=1)
-
-
 def fingerprint(domain: str, refiner_sha256: str, synthetic_dir: Path, params: Params) -> str:
     """What decides the refined shards' bytes (not the threshold, workers or the Dask address)."""
     cfg = params.domain(domain).refine
     doc = {"domain": domain, "refiner_sha256": refiner_sha256, "synthetic": data_version(synthetic_dir),
-           "batch_size": cfg.batch_size, "precision": cfg.precision, "device": pick_device().type, "code_version": __version__}
+           "batch_size": cfg.batch_size, "precision": cfg.precision, "device": pick_device().type,
+           "code_version": __version__}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 

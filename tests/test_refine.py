@@ -107,6 +107,24 @@ def test_rerun_after_kill_redoes_only_missing_shards(tmp_path):
     assert folder_bytes(out) == clean
 
 
+def test_rerun_keeps_only_shards_of_the_same_refiner_and_inputs(tmp_path):
+    params, data = make_project(tmp_path)
+    out = data / "refined"
+    run_stage(tmp_path)
+    clean = folder_bytes(out)
+    (out / "refined-000001.tar").write_bytes(clean["refined-000001.tar"][:5000])  # damaged
+    (out / ".refined-000002.tar.tmp").write_bytes(b"left by a kill")
+    (out / "refined-000009.tar").write_bytes(clean["refined-000000.tar"])  # from a bigger earlier run
+    m = run_stage(tmp_path)
+    assert (m["shards_kept"], m["shards_refined"]) == (3, 1)
+    assert folder_bytes(out) == clean
+
+    write_refiner(tmp_path / "models" / "refiner-eyes.pt", params, "eyes", seed=1)  # a new refiner
+    m = run_stage(tmp_path)
+    assert (m["shards_kept"], m["shards_refined"]) == (0, 4)
+    assert folder_bytes(out)["refined-000000.tar"] != clean["refined-000000.tar"]
+
+
 def test_unreadable_synthetic_shard_fails_naming_it(tmp_path):
     _, data = make_project(tmp_path)
     bad = data / "synthetic" / "synthetic-000002.tar"

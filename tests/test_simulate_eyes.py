@@ -112,8 +112,8 @@ def test_iris_follows_the_gaze_label(crops, domain, side):
     pitch = np.array([s.meta["labels"]["gaze"]["pitch"] for s in samples])
     yaw = np.array([s.meta["labels"]["gaze"]["yaw"] for s in samples])
     r_x, r_y = np.corrcoef(xy[:, 0], yaw)[0, 1], np.corrcoef(xy[:, 1], pitch)[0, 1]
-    assert r_x < -0.8, f"iris x vs yaw correlation {r_x:.2f} (expect strongly negative)"
-    assert r_y < -0.3, f"iris y vs pitch correlation {r_y:.2f} (expect negative: up is -y)"
+    assert r_x < -0.7, f"iris x vs yaw correlation {r_x:.2f} (expect strongly negative)"
+    assert r_y < -0.2, f"iris y vs pitch correlation {r_y:.2f} (expect negative: up is -y)"
 
 
 def test_synthetic_landmarks_match_the_pixels(crops):

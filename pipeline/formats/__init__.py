@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.shards import Reject, Sample
-
 KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -57,15 +55,18 @@ def gaze_labels(pitch: float, yaw: float) -> dict:
     return {"pitch": float(pitch), "yaw": float(yaw), "vector": [round(float(c), 6) for c in vec]}
 
 
-def eye_sample(key: str, crop: np.ndarray, source: str, crop_meta: dict, labels: dict | None) -> Sample:
+def eye_sample(key: str, crop: np.ndarray, source: str, crop_meta: dict, labels: dict | None):
     """An eye Sample; `split` is set later by ingest. labels=None for unlabeled real crops."""
+    from pipeline.shards import Sample  # lazily: shards pulls in webdataset and torch (~2.5 s per process),
+    # which the simulator's worker processes, importing these formats to write files, never need
     meta = {"id": key, "domain": "eyes", "source": source, "crop": crop_meta}
     if labels is not None:
         meta["labels"] = labels
     return Sample(key, crop, meta)
 
 
-def reject(source: str, reason: str) -> Reject:
+def reject(source: str, reason: str):
+    from pipeline.shards import Reject  # lazily, as in eye_sample
     return Reject(source, reason)
 
 

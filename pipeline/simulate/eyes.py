@@ -100,6 +100,15 @@ def simulate_eyes(out_root: Path, p: EyeSimulate, seed: int) -> dict:
     return {"synthetic": n_syn, "real": n_real, "participants": participant_ids(p.n_participants)}
 
 
+def preview(raw_root: Path, out_png: Path, params=None) -> Path:
+    """The simulate stage's preview grid (reports/figures/simulate-eyes.png)."""
+    from pipeline.simulate.eyes_preview import write_preview
+    return write_preview(raw_root, out_png)
+
+
+simulate = simulate_eyes  # the name stages/simulate.py calls for every domain
+
+
 def _fresh(path: Path) -> None:
     """Start from an empty folder: a smaller rerun must not leave stale files behind."""
     if path.exists():

@@ -5,32 +5,38 @@ trains on, not the raw renders.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from pipeline.formats import mpiigaze, unityeyes
+from pipeline.crops.eyes import OUT_SIZE
 from pipeline.shards import Sample
 
 
-def _first_crops(records, n: int) -> list[np.ndarray]:
-    return [r.image for r in records if isinstance(r, Sample)][:n]
+def raw_dirs(raw_root: Path) -> tuple[Path, Path]:
+    """(synthetic, real) folders: generated ones, or the real datasets simulate pointed at."""
+    src = Path(raw_root) / "source.json"
+    if src.exists():
+        s = json.loads(src.read_text())
+        return Path(s["synthetic"]["path"]), Path(s["real"]["path"])
+    return Path(raw_root) / "synthetic", Path(raw_root) / "real"
 
 
-def preview_crops(raw_root: Path, n: int = 16) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Up to n synthetic and n real-like crops from a simulated (or real) raw eye folder."""
-    syn_dir, real_dir = Path(raw_root) / "synthetic", Path(raw_root) / "real"
-    syn = []
-    for path in unityeyes.list_renders(syn_dir)[: 2 * n]:
-        syn += _first_crops(unityeyes.read_item(path, str(syn_dir), 180.0), 1)
-    days = mpiigaze.list_day_files(real_dir)
-    real = []
-    for path in days:  # a few from every day file, for variety of people and sessions
-        real += _first_crops(mpiigaze.read_mat(path, str(real_dir))[::7], max(2, -(-n // max(len(days), 1))))
-        if len(real) >= n:
+def first_crops(folder: Path, side: str, n: int) -> list[np.ndarray]:
+    """Up to n crops of any supported eye format, a few from each file for variety."""
+    from pipeline.ingest_eyes import detect_format, list_items, read_item  # (ingest imports the writers)
+    fmt = detect_format(folder, side)
+    items = list_items(folder, fmt)
+    per_item = 1 if fmt == "unityeyes" else max(2, -(-n // max(len(items), 1)))
+    out: list[np.ndarray] = []
+    for item in items:
+        recs = [r for r in read_item(item, str(folder), fmt, 180.0, OUT_SIZE) if isinstance(r, Sample)]
+        out += [r.image for r in recs[:: max(1, len(recs) // per_item)][:per_item]]
+        if len(out) >= n:
             break
-    return syn[:n], real[:n]
+    return out[:n]
 
 
 def grid(images: list[np.ndarray], cols: int, scale: int) -> np.ndarray:
@@ -45,9 +51,10 @@ def grid(images: list[np.ndarray], cols: int, scale: int) -> np.ndarray:
 
 def write_preview(raw_root: Path, out_png: Path, n: int = 16, cols: int = 8, scale: int = 3) -> Path:
     """reports/figures/simulate-eyes.png: titled grids of synthetic and real-like crops."""
-    syn, real = preview_crops(raw_root, n)
+    syn_dir, real_dir = raw_dirs(raw_root)
+    syn, real = first_crops(syn_dir, "synthetic", n), first_crops(real_dir, "real", n)
     blocks = []
-    for title, images in (("synthetic (UnityEyes-style renders)", syn), ("real-like (MPIIGaze-style camera)", real)):
+    for title, images in (("synthetic", syn), ("real", real)):
         if not images:
             continue
         body = grid(images, cols, scale)

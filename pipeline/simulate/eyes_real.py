@@ -49,7 +49,7 @@ class Session:
 
 def sample_person(rng: np.random.Generator) -> Person:
     return Person(skin=rng.uniform(0.35, 0.7), sclera_gain=rng.uniform(1.05, 1.35), iris=rng.uniform(0.1, 0.3),
-                  width_frac=rng.uniform(0.62, 0.74), openness=rng.uniform(0.8, 1.15), tilt=rng.uniform(-0.02, 0.1),
+                  width_frac=rng.uniform(0.64, 0.76), openness=rng.uniform(0.8, 1.15), tilt=rng.uniform(-0.02, 0.1),
                   lashes=rng.uniform(0.35, 0.75), brow=rng.uniform(0.0, 0.6), glasses=bool(rng.random() < 0.35),
                   frame_y=rng.uniform(1.0, 7.0), frame_slope=rng.uniform(-0.08, 0.08),
                   glint=(rng.uniform(-0.4, 0.4), rng.uniform(-0.5, 0.1)))

@@ -39,7 +39,6 @@ class Batch:
     gradient: np.ndarray        # vertical skin gradient over the canvas
     window_x0: np.ndarray       # window corner (px, even)
     window_y0: np.ndarray
-    tilt_coeffs: np.ndarray     # (N, 20) stand-ins for UnityEyes' eye-region PCA coefficients
 
 
 def sample_batch(rng: np.random.Generator, n: int) -> Batch:
@@ -47,7 +46,7 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     head[:, :2] = rng.uniform(-HEAD_POSE_DEG, HEAD_POSE_DEG, (n, 2))
     pitch = np.radians(rng.uniform(-GAZE_PITCH_DEG, GAZE_PITCH_DEG, n))
     yaw = np.radians(rng.uniform(-GAZE_YAW_DEG, GAZE_YAW_DEG, n))
-    width = rng.uniform(100, 126, n) * np.cos(np.radians(head[:, 1])) ** 0.5
+    width = rng.uniform(92, 116, n) * np.cos(np.radians(head[:, 1])) ** 0.5  # ~36-45 px in the crop
     cx = CANVAS_W / 2 + rng.normal(0, 20, n)
     cy = CANVAS_H / 2 + rng.normal(0, 15, n)
     shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(0.85, 1.15, n),
@@ -59,8 +58,7 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     y0 = (np.round((centre[:, 1] - WINDOW_H / 2) / SCALE) * SCALE).astype(int)
     return Batch(shape, head, rng.uniform(0.55, 0.75, n), rng.uniform(0.85, 0.97, n),
                  rng.integers(0, len(IRIS_TEXTURES), n), rng.uniform(0, 2 * np.pi, (n, 2)),
-                 rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.12, 0.12, n), x0, y0,
-                 rng.normal(0, 0.01, (n, 20)))
+                 rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.12, 0.12, n), x0, y0)
 
 
 def skin_profile(b: Batch, y) -> np.ndarray:
@@ -166,30 +164,36 @@ DEPTH = {k: base + 0.05 * np.sin(np.linspace(0, 2 * np.pi, n))
          for k, n, base in (("interior_margin_2d", 16, 8.9), ("caruncle_2d", 7, 8.88), ("iris_2d", 32, 9.1))}
 
 
+NO_PCA_SHAPE = ["0"] * 20  # the embedded eye region has no PCA shape model: UnityEyes' key, zero coefficients
+
+
 def annotations(b: Batch) -> list[dict]:
     """UnityEyes JSON of every render (its key set, point strings, bottom-left origin, raw head pose)."""
-    s = b.shape
+    s, n = b.shape, len(b.shape)
     points = {"interior_margin_2d": geo.margin_points(s), "caruncle_2d": geo.caruncle_points(s),
               "iris_2d": geo.iris_points(s)}
     strings = {k: ue.points_json(v, DEPTH[k], CANVAS_H) for k, v in points.items()}
     look = np.stack([-np.cos(s.pitch) * np.sin(s.yaw), np.sin(s.pitch), -np.cos(s.pitch) * np.cos(s.yaw),
-                     np.zeros(len(s))], 1)  # camera axes, y up
+                     np.zeros(n)], 1)  # camera axes, y up
     head_raw = np.stack([b.head_pose_deg[:, 0] % 360.0, b.head_pose_deg[:, 1] + 180.0,
                          b.head_pose_deg[:, 2] % 360.0], 1)
+    # every number of the batch formatted in one go (this runs once per render, beside a jpeg encode)
+    looks = (("(%.4f, %.4f, %.4f, %.4f)\n" * n) % tuple(look.ravel().tolist())).split("\n")
+    heads = (("(%.4f, %.4f, %.4f)\n" * n) % tuple(head_raw.ravel().tolist())).split("\n")
+    scalars = np.stack([s.pupil * 0.3, s.iris / s.width * 4.5, b.sclera, b.skin * 1.6, np.degrees(b.light_angle)], 1)
+    cols = (("%.7f %.7f %.6f %.6f %.1f\n" * n) % tuple(scalars.ravel().tolist())).split("\n")
     out = []
-    for i in range(len(s)):
+    for i in range(n):
+        pupil, iris, exposure, ambient, light = cols[i].split()
         out.append({
             **{k: v[i] for k, v in strings.items()},
-            "eye_details": {"look_vec": ue.tuple_str(look[i]), "pupil_size": f"{s.pupil[i] * 0.3:.7f}",
-                            "iris_size": f"{s.iris[i] / s.width[i] * 4.5:.7f}",
+            "eye_details": {"look_vec": looks[i], "pupil_size": pupil, "iris_size": iris,
                             "iris_texture": IRIS_TEXTURES[b.iris_texture[i]]},
-            "lighting_details": {"skybox_texture": "embedded", "skybox_exposure": f"{b.sclera[i]:.6f}",
-                                 "skybox_rotation": "0", "ambient_intensity": f"{b.skin[i] * 1.6:.6f}",
-                                 "light_rotation": ue.tuple_str((30.0, np.degrees(b.light_angle[i]), 0.0)),
+            "lighting_details": {"skybox_texture": "embedded", "skybox_exposure": exposure, "skybox_rotation": "0",
+                                 "ambient_intensity": ambient, "light_rotation": f"(30.0, {light}, 0.0)",
                                  "light_intensity": "0.8"},
-            "eye_region_details": {"pca_shape_coeffs": [f"{c:.7g}" for c in b.tilt_coeffs[i].tolist()],
-                                   "primary_skin_texture": "embedded"},
-            "head_pose": ue.tuple_str(head_raw[i]),
+            "eye_region_details": {"pca_shape_coeffs": NO_PCA_SHAPE, "primary_skin_texture": "embedded"},
+            "head_pose": heads[i],
         })
     return out
 
