@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import cv2
@@ -58,7 +57,3 @@ def iris_xy(crop: np.ndarray) -> tuple[int, int]:
     y, x = np.unravel_index(np.argmin(inner), inner.shape)
     return int(x) + 4, int(y) + 4
 
-
-def copy_tree(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst

@@ -92,6 +92,7 @@ def test_configure_params_merges_overrides_into_params_yaml(tiny_repo):
 
 
 # ---------------------------------------------------------------- the real flow, once
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_flow_runs_independent_stages_concurrently_and_matches_dvc_repro(tmp_path, prefect_home):
     flow_repo, repro_repo = make_toy_repo(tmp_path / "flow"), make_toy_repo(tmp_path / "repro")

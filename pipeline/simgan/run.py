@@ -65,8 +65,9 @@ def build_simgan(params: Params, domain: str, world: distributed.World) -> SimGA
     history = (HistoryBuffer(cfg.history_size, (1, *crop_shape(params, domain)), params.seed + world.rank,
                              world.device) if cfg.history else None)
     return SimGAN(cfg, refiner, disc, distributed.wrap(refiner, world), distributed.wrap(disc, world),
-                  torch.optim.Adam(refiner.parameters(), lr=cfg.lr_r),
-                  torch.optim.Adam(disc.parameters(), lr=cfg.lr_d), history, world.device)
+                  torch.optim.Adam(refiner.parameters(), lr=cfg.lr_r, betas=(cfg.adam_beta1, 0.999)),
+                  torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(cfg.adam_beta1, 0.999)),
+                  history, world.device)
 
 
 def run_identity(params: Params, domain: str, inputs: dict[str, Path]) -> dict:

@@ -1,0 +1,1 @@
+"""Embedded default generators: each writes raw data in a real dataset's own format."""

@@ -128,8 +128,3 @@ def caruncle_points(s: EyeShape) -> np.ndarray:
     y0 = (s.cy + s.tilt * s.width / 2)[:, None]
     return np.stack([x0 + r * np.cos(ang), y0 + 0.8 * r * np.sin(ang)], -1)
 
-
-def smooth_step(x):
-    """0 below -0.5, 1 above 0.5, smooth between: coverage of an edge at signed distance x (px)."""
-    x = np.clip(x + 0.5, 0.0, 1.0)
-    return x * x * (3 - 2 * x)

@@ -3,8 +3,9 @@
 Appearance model "rendered": flat-shaded skin with a lid crease, a bright sclera shadowed by the
 upper lid, a textured iris with a dark limbal ring, a black pupil and one crisp specular
 highlight; no noise, no blur. Only a window around the eye is rendered (at half resolution, then
-upscaled and pasted into a cheap skin background it fades into), because the 640x480 jpeg encode already
-dominates the cost. Parameters are drawn per batch from one numpy Generator.
+upscaled and pasted into a cheap skin background it fades into): the 640x480 jpeg encode and the
+two file writes per render already dominate the cost. Parameters are drawn per batch from one
+numpy Generator.
 """
 from __future__ import annotations
 
@@ -15,16 +16,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.formats import unityeyes as ue
-from pipeline.simulate import eyes_geometry as geo
+from pipeline.simulate import eyes_annotations, eyes_geometry as geo
+from pipeline.simulate.eyes_annotations import IRIS_TEXTURES
 
 CANVAS_W, CANVAS_H = 640, 480
 WINDOW_W, WINDOW_H = 152, 96       # the 140x84 crop box around the eye plus a feathered border
 SCALE = 2                          # window rendered at 1/SCALE resolution
 GAZE_PITCH_DEG, GAZE_YAW_DEG = 25.0, 30.0
 HEAD_POSE_DEG = 18.0               # inside GazeML's +-20 deg filter
-IRIS_TEXTURES = ("eyeball_brown", "eyeball_amber", "eyeball_green", "eyeball_blue", "eyeball_grey")
-IRIS_LEVEL = np.array([0.22, 0.34, 0.40, 0.50, 0.46])
+IRIS_LEVEL = np.array([0.22, 0.34, 0.40, 0.50, 0.46])  # grey level of each IRIS_TEXTURES entry
 
 
 @dataclass
@@ -159,49 +159,10 @@ def compose(b: Batch, windows: np.ndarray, rows: np.ndarray, i: int) -> np.ndarr
     return canvas
 
 
-# plausible z (eye-space depth) of the 2D landmarks; readers ignore it
-DEPTH = {k: base + 0.05 * np.sin(np.linspace(0, 2 * np.pi, n))
-         for k, n, base in (("interior_margin_2d", 16, 8.9), ("caruncle_2d", 7, 8.88), ("iris_2d", 32, 9.1))}
-
-
-NO_PCA_SHAPE = ["0"] * 20  # the embedded eye region has no PCA shape model: UnityEyes' key, zero coefficients
-
-
-def annotations(b: Batch) -> list[dict]:
-    """UnityEyes JSON of every render (its key set, point strings, bottom-left origin, raw head pose)."""
-    s, n = b.shape, len(b.shape)
-    points = {"interior_margin_2d": geo.margin_points(s), "caruncle_2d": geo.caruncle_points(s),
-              "iris_2d": geo.iris_points(s)}
-    strings = {k: ue.points_json(v, DEPTH[k], CANVAS_H) for k, v in points.items()}
-    look = np.stack([-np.cos(s.pitch) * np.sin(s.yaw), np.sin(s.pitch), -np.cos(s.pitch) * np.cos(s.yaw),
-                     np.zeros(n)], 1)  # camera axes, y up
-    head_raw = np.stack([b.head_pose_deg[:, 0] % 360.0, b.head_pose_deg[:, 1] + 180.0,
-                         b.head_pose_deg[:, 2] % 360.0], 1)
-    # every number of the batch formatted in one go (this runs once per render, beside a jpeg encode)
-    looks = (("(%.4f, %.4f, %.4f, %.4f)\n" * n) % tuple(look.ravel().tolist())).split("\n")
-    heads = (("(%.4f, %.4f, %.4f)\n" * n) % tuple(head_raw.ravel().tolist())).split("\n")
-    scalars = np.stack([s.pupil * 0.3, s.iris / s.width * 4.5, b.sclera, b.skin * 1.6, np.degrees(b.light_angle)], 1)
-    cols = (("%.7f %.7f %.6f %.6f %.1f\n" * n) % tuple(scalars.ravel().tolist())).split("\n")
-    out = []
-    for i in range(n):
-        pupil, iris, exposure, ambient, light = cols[i].split()
-        out.append({
-            **{k: v[i] for k, v in strings.items()},
-            "eye_details": {"look_vec": looks[i], "pupil_size": pupil, "iris_size": iris,
-                            "iris_texture": IRIS_TEXTURES[b.iris_texture[i]]},
-            "lighting_details": {"skybox_texture": "embedded", "skybox_exposure": exposure, "skybox_rotation": "0",
-                                 "ambient_intensity": ambient, "light_rotation": f"(30.0, {light}, 0.0)",
-                                 "light_intensity": "0.8"},
-            "eye_region_details": {"pca_shape_coeffs": NO_PCA_SHAPE, "primary_skin_texture": "embedded"},
-            "head_pose": heads[i],
-        })
-    return out
-
-
 def write_renders(out_dir: Path, rng: np.random.Generator, first: int, n: int, quality: int) -> int:
     """Render images first..first+n-1 as `{i}.jpg` + `{i}.json` (UnityEyes numbers from 1)."""
     b = sample_batch(rng, n)
-    windows, rows, anns = render_windows(b), background_rows(b), annotations(b)
+    windows, rows, anns = render_windows(b), background_rows(b), eyes_annotations.annotations(b, CANVAS_H)
     params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     for i in range(n):
         ok, jpg = cv2.imencode(".jpg", compose(b, windows, rows, i), params)
