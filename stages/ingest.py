@@ -8,29 +8,19 @@ than `ingest.max_reject_fraction` of a split was rejected.
 """
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
+from pipeline.raw_source import raw_dirs
 from pipeline.stagecli import stage_main
-
-
-def raw_dirs(domain_raw: Path) -> tuple[Path, Path]:
-    """(synthetic, real) input folders: generated ones, or the real datasets' (source.json)."""
-    src = domain_raw / "source.json"
-    if src.exists():
-        s = json.loads(src.read_text())
-        return Path(s["synthetic"]["path"]), Path(s["real"]["path"])
-    return domain_raw / "synthetic", domain_raw / "real"
 
 
 def run(args, params) -> None:
     synthetic, real = raw_dirs(Path("data/raw") / args.domain)
-    if args.domain == "eyes":
-        from pipeline.ingest_eyes import ingest as ingest_domain
-    else:
-        from pipeline.ingest_hands import ingest as ingest_domain
-    counts = ingest_domain(params, synthetic, real, Path("data"))
-    print(json.dumps({args.domain: counts}))
+    ingest = importlib.import_module(f"pipeline.ingest_{args.domain}").ingest
+    counts = ingest(params, synthetic, real, Path("data"))
+    print(json.dumps({args.domain: counts}, default=str))
 
 
 if __name__ == "__main__":

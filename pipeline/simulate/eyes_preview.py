@@ -5,23 +5,14 @@ trains on, not the raw renders.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from pipeline.crops.eyes import OUT_SIZE
+from pipeline.raw_source import raw_dirs
 from pipeline.shards import Sample
-
-
-def raw_dirs(raw_root: Path) -> tuple[Path, Path]:
-    """(synthetic, real) folders: generated ones, or the real datasets simulate pointed at."""
-    src = Path(raw_root) / "source.json"
-    if src.exists():
-        s = json.loads(src.read_text())
-        return Path(s["synthetic"]["path"]), Path(s["real"]["path"])
-    return Path(raw_root) / "synthetic", Path(raw_root) / "real"
 
 
 def first_crops(folder: Path, side: str, n: int) -> list[np.ndarray]:

@@ -1,0 +1,139 @@
+"""The hand crop (the one place for it): a cube around the hand, resampled to S x S depth.
+
+A cube of `cube_mm` centred on `center_uvd` (u px, v px, d mm) projects to a box of
+cube * fx / d by cube * fy / d frame pixels around (u, v); that box is resampled to S x S
+(nearest neighbour: averaging would invent depths between hand and background). Depth outside
+[d - cube/2, d + cube/2] or missing (0) becomes the far plane, ceil(d + cube/2), so
+`normalize` maps the hand into [-1, 1] and the background to exactly +1 (DeepPrior's crop).
+Crops are stored as uint16 mm; the crop dict in meta.json holds everything the inverse needs.
+
+Pixel coordinates put pixel centres at integers in both the frame and the crop (OpenCV's and
+NYU's convention). Joint depth stays in mm: crop uvd = (crop px, crop px, frame mm).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import cv2
+import numpy as np
+
+from pipeline.formats import nyu
+
+
+def crop_dict(center_uvd, cube_mm: float, size: int, intrinsics: Mapping = nyu.INTRINSICS,
+              src_size=(nyu.WIDTH, nyu.HEIGHT)) -> dict:
+    """The meta.json crop record; the centre is rounded first (u, v to 1/100 px, d to whole mm)
+    so the stored numbers define the transform exactly."""
+    u, v, d = (float(c) for c in center_uvd)
+    return {"center_uvd": [round(u, 2), round(v, 2), float(round(d))], "cube_mm": float(cube_mm),
+            "size": int(size), **{k: float(intrinsics[k]) for k in ("fx", "fy", "cx", "cy")},
+            "src_size": [int(src_size[0]), int(src_size[1])]}
+
+
+def _scale_origin(crop: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """(scale sx, sy in crop px per frame px, frame px of the box's left/top edge)."""
+    u, v, d = crop["center_uvd"]
+    half = crop["cube_mm"] / 2.0
+    half_wh = np.array([half * crop["fx"] / d, half * crop["fy"] / d])
+    return crop["size"] / (2.0 * half_wh), np.array([u, v]) - half_wh
+
+
+def crop_uvd(uvd, crop: Mapping) -> np.ndarray:
+    """(..., 3) frame u, v px and d mm -> crop px and d mm."""
+    uvd = np.array(uvd, np.float64)
+    scale, origin = _scale_origin(crop)
+    # pixel p of the frame covers [p - 0.5, p + 0.5]: shift to edges, scale, shift back
+    uvd[..., :2] = (uvd[..., :2] - origin + 0.5) * scale - 0.5
+    return uvd
+
+
+def uncrop_uvd(uvd, crop: Mapping) -> np.ndarray:
+    """Inverse of crop_uvd: crop px and d mm -> frame u, v px and d mm."""
+    uvd = np.array(uvd, np.float64)
+    scale, origin = _scale_origin(crop)
+    uvd[..., :2] = (uvd[..., :2] + 0.5) / scale + origin - 0.5
+    return uvd
+
+
+crop_joints, uncrop_joints = crop_uvd, uncrop_uvd
+
+
+def far_value(crop: Mapping) -> int:
+    return math.ceil(crop["center_uvd"][2] + crop["cube_mm"] / 2.0)
+
+
+def crop_depth(depth: np.ndarray, crop: Mapping) -> np.ndarray:
+    """uint16 (H, W) frame depth mm -> uint16 (S, S) crop, background at the far plane."""
+    scale, origin = _scale_origin(crop)
+    shift = (0.5 - origin) * scale - 0.5  # crop_uvd's affine map, as OpenCV's 2x3 matrix
+    m = np.array([[scale[0], 0.0, shift[0]], [0.0, scale[1], shift[1]]])
+    s = crop["size"]
+    out = cv2.warpAffine(depth, m, (s, s), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    d, half = crop["center_uvd"][2], crop["cube_mm"] / 2.0
+    out[(out < d - half) | (out > d + half)] = far_value(crop)  # 0 (no depth) is below d - half
+    return out
+
+
+def normalize(image: np.ndarray, meta: Mapping) -> np.ndarray:
+    """uint16 crop mm -> float32 in [-1, 1]: (d - centre d) / (cube / 2), background +1."""
+    crop = meta["crop"]
+    x = (image.astype(np.float32) - np.float32(crop["center_uvd"][2])) / np.float32(crop["cube_mm"] / 2.0)
+    return np.clip(x, -1.0, 1.0)
+
+
+def denormalize(x: np.ndarray, meta: Mapping) -> np.ndarray:
+    """Inverse of normalize: [-1, 1] -> uint16 mm; +1 (and above) is the far plane."""
+    crop = meta["crop"]
+    x = np.clip(np.asarray(x, np.float32), -1.0, 1.0)
+    d = np.rint(crop["center_uvd"][2] + x.astype(np.float64) * crop["cube_mm"] / 2.0)
+    d[x >= 1.0] = far_value(crop)
+    return d.astype(np.uint16)
+
+
+# ---------------------------------------------------------------- where the hand is
+def center_from_joints(joints_uvd, intrinsics: Mapping = nyu.INTRINSICS) -> np.ndarray:
+    """Labelled splits: the centroid of the (evaluation) joints in 3D, as u, v, d."""
+    xyz = nyu.uvd_to_xyz(joints_uvd, intrinsics)
+    return nyu.xyz_to_uvd(xyz.mean(axis=0), intrinsics)
+
+
+def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_depth: float,
+                      min_pixels: int, intrinsics: Mapping = nyu.INTRINSICS):
+    """Unlabelled frames: the centre (u, v, d) of the hand in the nearest depth blob, or None when
+    no blob of `min_pixels` lies in [min_depth, max_depth]. Never looks at labels.
+
+    The nearest blob is the connected region within cube/2 behind the nearest surface (on a 2x
+    subsampled map). Its plain centre of mass sits on the wrist when the forearm is as near as
+    the hand, so where the blob touches the frame border (the arm entering the picture) we start
+    from its 3D point farthest from that border instead (the fingers' end) and move to the centre
+    of mass of the points within a sphere of cube/2.5 around it, a few times.
+    """
+    sub = depth[::2, ::2].astype(np.float32)
+    valid = (sub > min_depth) & (sub < max_depth)
+    need = max(1, min_pixels // 4)
+    if np.count_nonzero(valid) < need:
+        return None
+    vals = sub[valid]
+    k = min(10, vals.size - 1)
+    near = np.partition(vals, k)[k]  # the 10th nearest point: past a few flying pixels
+    band = (valid & (sub < near + cube_mm / 2.0)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    big = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= need]
+    if not big:
+        return None
+    nearest = min(big, key=lambda i: sub[labels == i].min())
+    rows, cols = np.nonzero(labels == nearest)
+    uvd = np.stack([2.0 * cols, 2.0 * rows, sub[rows, cols]], axis=1)
+    xyz = nyu.uvd_to_xyz(uvd, intrinsics)
+    h, w = sub.shape
+    edge = (rows == 0) | (rows == h - 1) | (cols == 0) | (cols == w - 1)
+    if not edge.any():
+        return uvd.mean(axis=0)
+    entry = xyz[edge].mean(axis=0)
+    center = xyz[np.argmax(((xyz - entry) ** 2).sum(axis=1))]
+    radius2 = (cube_mm / 2.5) ** 2
+    for _ in range(4):
+        inside = ((xyz - center) ** 2).sum(axis=1) <= radius2
+        center = xyz[inside].mean(axis=0)
+    return nyu.xyz_to_uvd(center, intrinsics)
