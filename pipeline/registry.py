@@ -121,8 +121,11 @@ def register_pipeline_models(repo: Path, domains: list[str]) -> list[str]:
                        for data in ESTIMATOR_DATA]
         for name, version, data in candidates:
             score = evaluation_score(repo, domain, data)
-            if version is None or score is None:
-                lines.append(f"{name} ({data}): not registered (no model, run or evaluation yet)")
+            if version is None:
+                lines.append(f"{name} ({data}): not registered (no model or MLflow run yet)")
+                continue
+            if score is None:
+                lines.append(f"{name} v{version.version} ({data}): no evaluation yet")
                 continue
             won = promote_if_better(mlflow_client, name, version.version, score, metric, higher)
             lines.append(f"{name} v{version.version} ({data}): {metric}={score:.4g}"

@@ -105,9 +105,10 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
 
     The nearest blob is the connected region within cube/2 behind the nearest surface (on a 2x
     subsampled map). Its plain centre of mass sits on the wrist when the forearm is as near as
-    the hand, so where the blob touches the frame border (the arm entering the picture) we start
-    from its 3D point farthest from that border instead (the fingers' end) and move to the centre
-    of mass of the points within a sphere of cube/2.5 around it, a few times.
+    the hand, so we find where the arm enters the blob (its pixels on the frame border, else its
+    deepest tenth, where the arm leaves the band), start from the blob's 3D point farthest from
+    there (the fingers' end) and move to the centre of mass of the points within a sphere of
+    cube/2.5 around it, a few times.
     """
     sub = depth[::2, ::2].astype(np.float32)
     valid = (sub > min_depth) & (sub < max_depth)
@@ -127,10 +128,10 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
     uvd = np.stack([2.0 * cols, 2.0 * rows, sub[rows, cols]], axis=1)
     xyz = nyu.uvd_to_xyz(uvd, intrinsics)
     h, w = sub.shape
-    edge = (rows == 0) | (rows == h - 1) | (cols == 0) | (cols == w - 1)
-    if not edge.any():
-        return uvd.mean(axis=0)
-    entry = xyz[edge].mean(axis=0)
+    entry = (rows == 0) | (rows == h - 1) | (cols == 0) | (cols == w - 1)
+    if not entry.any():  # the arm left the depth band instead: its deepest points
+        entry = uvd[:, 2] >= np.percentile(uvd[:, 2], 90)
+    entry = xyz[entry].mean(axis=0)
     center = xyz[np.argmax(((xyz - entry) ** 2).sum(axis=1))]
     radius2 = (cube_mm / 2.5) ** 2
     for _ in range(4):
