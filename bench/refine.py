@@ -42,7 +42,7 @@ def generated_crop(rng: np.random.Generator, domain: str, shape: tuple[int, int]
         image = np.clip(200 - 150 * blob + rng.normal(0, 3, shape), 0, 255).astype(np.uint8)
         crop = {"center": [320.0, 240.0], "box": [140, 84], "out": [w, h], "flip": False, "src_size": [640, 480]}
     else:
-        image = np.where(blob > 0.2, 600 - 40 * blob + rng.normal(0, 1, shape), 0).astype(np.uint16)
+        image = np.where(blob > 0.2, 600 - 40 * blob + rng.normal(0, 1, shape), 750).astype(np.uint16)
         crop = {"center_uvd": [320.0, 240.0, 600.0], "cube_mm": 300.0, "size": h, "fx": 588.03, "fy": 587.07,
                 "cx": 320.0, "cy": 240.0, "src_size": [640, 480]}
     return Sample("x", image, {"domain": domain, "split": "synthetic", "crop": crop, "labels": {}})

@@ -1,4 +1,5 @@
-"""Find the MLflow runs a flow run produced and turn them into UI links.
+"""MLflow from the flow's side: create the store before stages share it, and link the runs
+a flow run produced.
 
 Stages tag their runs through `pipeline.tracking`; the flow passes its id to them in the
 environment (SIMGAN_FLOW_RUN_ID). Runs carrying that tag are the flow's; when none do (a
@@ -26,6 +27,18 @@ class RunLink:
 
 def ui_url() -> str:
     return os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+
+
+def ensure_store(repo: Path) -> bool:
+    """Create the default sqlite store if missing; True if created. Stages running side by side
+    would otherwise both migrate a new mlflow.db and one fails ("duplicate column name")."""
+    uri = tracking_uri(repo)
+    if not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists():
+        return False
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(tracking_uri=uri).search_experiments()  # runs the schema migrations once
+    return True
 
 
 def runs_of_flow(repo: Path, flow_run_id: str, started_ms: int) -> list[RunLink]:

@@ -23,7 +23,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import dag as dagmod
 from flows import dvc_cli
-from flows.mlflow_links import FLOW_RUN_ENV, RunLink, markdown_table, runs_of_flow
+from flows.mlflow_links import FLOW_RUN_ENV, RunLink, ensure_store, markdown_table, runs_of_flow
 from pipeline import profiles
 from pipeline.errors import PipelineError
 from pipeline.params import DOMAINS
@@ -63,6 +63,12 @@ def run_stage(stage: str, repo: str, env: dict[str, str]) -> dvc_cli.StageResult
     result = dvc_cli.repro_stage(stage, Path(repo), on_line=log_line, env=dvc_cli.dvc_env(env))
     logger.info("%s: %s", stage, result.outcome)
     return result
+
+
+@task(name="init-mlflow-store", cache_policy=NO_CACHE)
+def init_mlflow_store(repo: str) -> None:
+    if ensure_store(Path(repo)):
+        run_logger().info("created the MLflow store before stages write to it concurrently")
 
 
 @task(name="check-dvc-status", cache_policy=NO_CACHE)
@@ -135,6 +141,8 @@ def simgan_pipeline(domains: list[str] = list(DOMAINS), profile: str | None = No
     if profile or overrides:
         configure_params(repo, profile, overrides)
     run_id = str(flow_run.id or "local")
+    if max_parallel > 1:
+        init_mlflow_store(repo)
     outcomes = run_dag(dag, repo, {FLOW_RUN_ENV: run_id}, max_parallel, retries)
     check_dvc_status(repo, list(dag.stages), must_be_clean=True)
     link_mlflow_runs(repo, run_id, started_ms)

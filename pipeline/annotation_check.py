@@ -23,66 +23,100 @@ def iris_discs(metas: list[dict], height: int) -> tuple[np.ndarray, np.ndarray]:
     """(N, 2) iris centres (x, y) and (N,) disc radii in crop px; NaN where landmarks are missing."""
     centres = np.full((len(metas), 2), np.nan)
     radii = np.full(len(metas), np.nan)
-    for i, meta in enumerate(metas):
-        marks = meta.get("labels", {}).get("landmarks") or {}
-        if "iris_center" not in marks:
-            continue
-        centres[i] = marks["iris_center"]
-        iris = np.asarray(marks.get("iris") or [], dtype=float).reshape(-1, 2)
-        r = np.linalg.norm(iris - centres[i], axis=1).mean() if len(iris) else height / 6
-        radii[i] = DISC_MARGIN * r
-    return centres, radii
+    marks = [(m.get("labels") or {}).get("landmarks") or {} for m in metas]
+    have = [i for i, mk in enumerate(marks) if "iris_center" in mk]
+    if not have:
+        return centres, radii
+    centres[have] = [marks[i]["iris_center"] for i in have]
+    iris = [marks[i].get("iris") or [] for i in have]
+    if len({len(p) for p in iris}) == 1 and iris[0]:  # the usual case: one array op for the batch
+        radii[have] = np.linalg.norm(np.asarray(iris, float) - centres[have][:, None], axis=2).mean(axis=1)
+    else:
+        radii[have] = [np.linalg.norm(np.asarray(p, float) - c, axis=1).mean() if p else height / 6
+                       for p, c in zip(iris, centres[have])]
+    return centres, DISC_MARGIN * radii
+
+
+def disc_windows(images: np.ndarray, centres: np.ndarray, radii: np.ndarray):
+    """Square windows around each disc (the disc is all that is measured, so only it is read).
+
+    Returns patches (N, k, k) float32, their crop coordinates xs (N, 1, k) and ys (N, k, 1),
+    and the disc mask (N, k, k), False outside the crop.
+    """
+    n, h, w = images.shape
+    half = int(np.ceil(radii.max()))
+    offsets = np.arange(-half, half + 1)
+    xs = np.clip(np.rint(centres[:, 0]), 0, w - 1).astype(int)[:, None] + offsets
+    ys = np.clip(np.rint(centres[:, 1]), 0, h - 1).astype(int)[:, None] + offsets
+    padded = np.pad(images, ((0, 0), (half, half), (half, half)))
+    patches = padded[np.arange(n)[:, None, None], ys[:, :, None] + half, xs[:, None, :] + half].astype(np.float32)
+    in_crop = ((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :]
+    xs, ys = xs[:, None, :].astype(float), ys[:, :, None].astype(float)
+    dist2 = (xs - centres[:, 0, None, None]) ** 2 + (ys - centres[:, 1, None, None]) ** 2
+    return patches, xs, ys, in_crop & (dist2 <= (radii ** 2)[:, None, None])
 
 
 def dark_centroids(images: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """(N, 2) darkness-weighted centroid (x, y) inside each image's disc.
+    """(N, 2) darkness-weighted centroid (x, y) inside each image's disc; NaN where nothing is dark.
 
     Weight = how much darker a pixel is than the disc's bright end (its BRIGHT_PERCENTILE), so
     the pupil weighs most, the iris ring next and the sclera nothing; an affine change of
     brightness scales all weights alike and leaves the centroid where it was.
     """
-    n, h, w = images.shape
-    ys, xs = np.mgrid[0:h, 0:w]
-    dist2 = (xs[None] - centres[:, 0, None, None]) ** 2 + (ys[None] - centres[:, 1, None, None]) ** 2
-    disc = dist2 <= (radii ** 2)[:, None, None]
-    disc[~disc.any(axis=(1, 2))] = True  # a disc off the crop falls back to the whole crop
-    values = np.where(disc, images.astype(np.float64), np.nan)
-    bright = np.nanpercentile(values, BRIGHT_PERCENTILE, axis=(1, 2), keepdims=True)
-    weight = np.where(disc, np.clip(bright - values, 0, None), 0.0)
-    mass = np.maximum(weight.sum(axis=(1, 2)), 1e-9)
-    return np.stack([(weight * xs).sum(axis=(1, 2)) / mass, (weight * ys).sum(axis=(1, 2)) / mass], axis=1)
+    patches, xs, ys, disc = disc_windows(images, centres, radii)
+    n = len(patches)
+    # each disc's percentile: sort with the outside at -inf, then index past the outside
+    ranked = np.sort(np.where(disc, patches, -np.inf).reshape(n, -1), axis=1)
+    inside = disc.sum(axis=(1, 2))
+    at = ranked.shape[1] - inside + np.floor(BRIGHT_PERCENTILE / 100 * np.maximum(inside - 1, 0)).astype(int)
+    bright = ranked[np.arange(n), np.minimum(at, ranked.shape[1] - 1)][:, None, None]
+    weight = np.where(disc, np.clip(bright - patches, 0, None), 0.0)
+    mass = weight.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centroid = np.stack([(weight * xs).sum(axis=(1, 2)) / mass, (weight * ys).sum(axis=(1, 2)) / mass], 1)
+    centroid[mass <= 0] = np.nan
+    return centroid
 
 
 def iris_shift_px(synthetic: np.ndarray, refined: np.ndarray, metas: list[dict]) -> np.ndarray:
+    """Per sample: how far the iris centroid moved. A refined disc with nothing dark left counts
+    as moved by the whole disc radius; a synthetic one (or no landmarks) cannot be checked (NaN)."""
     centres, radii = iris_discs(metas, synthetic.shape[1])
     shift = np.full(len(metas), np.nan)
     ok = ~np.isnan(radii)
     if ok.any():
-        a = dark_centroids(synthetic[ok], centres[ok], radii[ok])
-        b = dark_centroids(refined[ok], centres[ok], radii[ok])
-        shift[ok] = np.linalg.norm(a - b, axis=1)
+        m = int(ok.sum())
+        both = dark_centroids(np.concatenate([synthetic[ok], refined[ok]]), np.tile(centres[ok], (2, 1)),
+                              np.tile(radii[ok], 2))
+        moved = np.linalg.norm(both[:m] - both[m:], axis=1)
+        lost = np.isnan(both[m:, 0]) & ~np.isnan(both[:m, 0])
+        shift[ok] = np.where(lost, radii[ok], moved)
     return shift
 
 
 def joint_depth_change_mm(synthetic: np.ndarray, refined: np.ndarray, metas: list[dict]) -> np.ndarray:
-    """Mean |refined - synthetic| depth (mm) at the labelled joints lying on the synthetic hand."""
+    """Mean |refined - synthetic| depth (mm) at the labelled joints lying on the synthetic hand.
+
+    On the hand = inside the crop and within the crop cube (the background is the far plane,
+    missing depth is 0); a sample with no such joint gets NaN.
+    """
     n, h, w = synthetic.shape
-    shift = np.full(n, np.nan)
-    for i, meta in enumerate(metas):  # one vectorized gather per sample (14 joints)
-        joints = meta.get("labels", {}).get("joints_uvd")
-        if not joints:
-            continue
-        uv = np.rint(np.asarray(joints, dtype=float)[:, :2]).astype(int)
-        inside = (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
-        u, v = uv[inside, 0], uv[inside, 1]
-        d_syn = synthetic[i, v, u].astype(np.float64)
-        d_ref = refined[i, v, u].astype(np.float64)
-        crop = meta.get("crop", {})
-        centre_d, half = crop["center_uvd"][2], crop["cube_mm"] / 2
-        on_hand = (d_syn > 0) & (np.abs(d_syn - centre_d) < half)
-        if on_hand.any():
-            shift[i] = np.abs(d_ref - d_syn)[on_hand].mean()
-    return shift
+    joints = [(m.get("labels") or {}).get("joints_uvd") or [] for m in metas]
+    uv = np.full((n, max(map(len, joints), default=0), 2), -1.0)  # ragged lists padded off-crop
+    for i, j in enumerate(joints):
+        if j:
+            uv[i, :len(j)] = np.asarray(j, float)[:, :2]
+    u, v = np.rint(uv[..., 0]).astype(int), np.rint(uv[..., 1]).astype(int)
+    inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    rows = np.arange(n)[:, None]
+    d_syn = synthetic[rows, v.clip(0, h - 1), u.clip(0, w - 1)].astype(np.float64)
+    d_ref = refined[rows, v.clip(0, h - 1), u.clip(0, w - 1)].astype(np.float64)
+    centre = np.array([m.get("crop", {}).get("center_uvd", [0, 0, np.nan])[2] for m in metas])[:, None]
+    half = np.array([m.get("crop", {}).get("cube_mm", np.nan) / 2 for m in metas])[:, None]
+    on_hand = inside & (d_syn > 0) & (np.abs(d_syn - centre) < half)
+    count = on_hand.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (np.abs(d_ref - d_syn) * on_hand).sum(axis=1) / count, np.nan)
 
 
 def label_shift(domain: str, synthetic: np.ndarray, refined: np.ndarray, metas: list[dict]) -> np.ndarray:

@@ -61,14 +61,19 @@ class HandSimulate:
     n_synthetic: int = fld(3000, ge=1)
     n_real_train: int = fld(2000, ge=1)
     n_real_test: int = fld(1000, ge=1)
+    min_distance_mm: float = fld(500.0, ge=300, doc="palm-centre depth range of the rendered hands")
+    max_distance_mm: float = fld(900.0, ge=300)
+    workers: int = fld(2, ge=1)
 
 
 @dataclass(frozen=True)
 class HandIngest:
     cube_mm: float = fld(300.0, gt=0)
     size: int = fld(64, ge=16)
-    min_depth_mm: float = fld(200.0, ge=0)
+    min_depth_mm: float = fld(200.0, ge=0, doc="depth range where a hand may be (labels or depth blob)")
     max_depth_mm: float = fld(1500.0, gt=0)
+    min_hand_pixels: int = fld(200, ge=1, doc="fewer frame pixels of depth inside the cube: no hand")
+    kinect: int = fld(1, ge=1, le=3, doc="NYU camera whose frames are read (depth_K_*.png)")
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ class TrainEstimator:
 @dataclass(frozen=True)
 class Realism:
     epochs: int = fld(4, ge=1)
-    batch_size: int = fld(64, ge=2)
+    batch_size: int = fld(128, ge=2)
     lr: float = fld(2e-3, gt=0)
     width: int = fld(16, ge=1, doc="C2ST classifier's first conv channels")
     max_samples: int = fld(2000, ge=10, doc="per set (real, synthetic, refined)")

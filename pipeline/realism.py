@@ -1,4 +1,4 @@
-"""Realism of refined images, measured without the GAN's own discriminator.
+"""Realism of refined images, judged by networks trained here (never the GAN's own discriminator).
 
 - Classifier two-sample test (C2ST, Lopez-Paz & Oquab 2017): a fresh small CNN learns real vs
   synthetic, another real vs refined, on the same real images and the same synthetic keys (refined
@@ -6,9 +6,10 @@
   near 50% means the classifier cannot tell; its p-value is the one-sided binomial test of
   "accuracy > 50%" (scipy.stats.binomtest).
 - KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, averaged over
-  random subsets, on the penultimate features of the real-vs-synthetic classifier: a space trained
-  here to see exactly the synthetic-to-real gap. All KIDs use held-out images only; real vs real
-  (two halves of the held-out real set) is the noise floor.
+  random subsets, on the penultimate features of the real-oracle estimator (trained on real
+  images for the task, as Inception was on real photos). Real vs real (two halves of the held-out
+  real images) is the noise floor.
+The real images are the real_test split's (images only): neither R nor the oracle saw them.
 """
 from __future__ import annotations
 
@@ -62,31 +63,25 @@ def train_classifier(x: np.ndarray, y: np.ndarray, cfg: Realism, seed: int, devi
 
 
 @torch.no_grad()
-def run_net(model: C2STNet, x: np.ndarray, device: torch.device, precision: str) -> tuple[np.ndarray, np.ndarray]:
-    """(logits (N,), penultimate features (N, F)) in fixed batches."""
-    logits, feats = [], []
+def outputs(fn, x: np.ndarray, device: torch.device, precision: str) -> np.ndarray:
+    """fn(batch) over (N, 1, H, W) images in fixed batches, as float64 numpy."""
+    out = []
     for i in range(0, len(x), 512):
-        xb = torch.from_numpy(x[i:i + 512]).to(device, memory_format=torch.channels_last)
         with autocast(device, precision):
-            f = model.features(xb)
-            logits.append(model.logit(f).squeeze(1).float().cpu())
-        feats.append(f.float().cpu())
-    return torch.cat(logits).numpy(), torch.cat(feats).numpy().astype(np.float64)
+            out.append(fn(torch.from_numpy(x[i:i + 512]).to(device, memory_format=torch.channels_last)).float().cpu())
+    return torch.cat(out).numpy().astype(np.float64)
 
 
-def c2st(real: np.ndarray, other: np.ndarray, n_test: int, cfg: Realism, seed: int,
-         device: torch.device) -> tuple[dict, C2STNet]:
+def c2st(real: np.ndarray, other: np.ndarray, n_test: int, cfg: Realism, seed: int, device: torch.device) -> dict:
     """Train on all but the first `n_test` of each set (balanced), test on those: accuracy and p-value."""
     x_train = np.concatenate([real[n_test:], other[n_test:]])
     y_train = np.r_[np.ones(len(real) - n_test), np.zeros(len(other) - n_test)]
     model = train_classifier(x_train, y_train, cfg, seed, device)
-    logit_real, _ = run_net(model, real[:n_test], device, cfg.precision)
-    logit_other, _ = run_net(model, other[:n_test], device, cfg.precision)
-    correct = int((logit_real > 0).sum() + (logit_other <= 0).sum())
+    correct = int((outputs(model, real[:n_test], device, cfg.precision) > 0).sum()
+                  + (outputs(model, other[:n_test], device, cfg.precision) <= 0).sum())
     total = 2 * n_test
     p = binomtest(correct, total, 0.5, alternative="greater").pvalue
-    return {"accuracy": correct / total, "p_value": float(p), "n_test": total,
-            "n_train": int(len(x_train))}, model
+    return {"accuracy": correct / total, "p_value": float(p), "n_test": total, "n_train": int(len(x_train))}
 
 
 def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: int) -> tuple[float, float]:
@@ -104,12 +99,10 @@ def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: in
     return float(np.mean(vals)), float(np.std(vals))
 
 
-def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, cfg: Realism,
-                    seed: int, device: torch.device) -> tuple[dict, dict[str, np.ndarray]]:
-    """C2ST and KID for (N, 1, H, W) image sets; `refined[i]` is `synthetic[i]` after R.
-
-    Returns the metrics and the held-out features per set (for the report's embedding plot).
-    """
+def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, feature_net: nn.Module,
+                    cfg: Realism, seed: int, device: torch.device) -> tuple[dict, dict[str, np.ndarray]]:
+    """C2ST, and KID on `feature_net.embed` features, for (N, 1, H, W) image sets; `refined[i]` is
+    `synthetic[i]` after R. Returns the metrics and the held-out features per set (for the report)."""
     n = min(len(real), len(synthetic), len(refined))
     n_test = max(1, int(round(n * cfg.test_fraction)))
     rng = np.random.default_rng(seed)
@@ -117,10 +110,10 @@ def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray
     real = real[rng.permutation(len(real))[:n]]
     paired = rng.permutation(min(len(synthetic), len(refined)))[:n]
     synthetic, refined = synthetic[paired], refined[paired]
-    out = {"n_per_set": n, "c2st": {}, "kid": {}}
-    out["c2st"]["synthetic"], net = c2st(real, synthetic, n_test, cfg, seed, device)
-    out["c2st"]["refined"], _ = c2st(real, refined, n_test, cfg, seed, device)
-    feats = {name: run_net(net, x[:n_test], device, cfg.precision)[1]
+    out = {"n_per_set": n, "c2st": {name: c2st(real, x, n_test, cfg, seed, device)
+                                    for name, x in (("synthetic", synthetic), ("refined", refined))}, "kid": {}}
+    feature_net = feature_net.eval().to(device, memory_format=torch.channels_last)
+    feats = {name: outputs(feature_net.embed, x[:n_test], device, cfg.precision)
              for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined))}
     half = n_test // 2
     pairs = {"synthetic": (feats["real"], feats["synthetic"]), "refined": (feats["real"], feats["refined"])}
@@ -129,14 +122,14 @@ def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray
     for name, (fa, fb) in pairs.items():
         mean, std = kid(fa, fb, cfg.kid_subsets, cfg.kid_subset_size, seed)
         out["kid"][name] = {"mean": mean, "std": std}
-    out["kid_features"] = f"penultimate layer of the real-vs-synthetic C2ST net ({feats['real'].shape[1]}-d)"
+    out["kid_features"] = f"penultimate layer of the real-oracle estimator ({feats['real'].shape[1]}-d)"
     return out, feats
 
 
 def load_sets(domain: str, shards_root: str | Path, max_samples: int, seed: int) -> dict[str, np.ndarray]:
-    """Images of real_train, synthetic and refined (refined matched to the synthetic subset by key)."""
+    """Images of real_test, synthetic and refined (refined matched to the synthetic subset by key)."""
     root = Path(shards_root) / domain
-    _, real, _ = read_images(domain, root / "real_train", max_samples, seed)
+    _, real, _ = read_images(domain, root / "real_test", max_samples, seed)
     syn_keys, synthetic, _ = read_images(domain, root / "synthetic", max_samples, seed)
     ref_keys, refined, _ = read_images(domain, root / "refined")
     where = {k: i for i, k in enumerate(ref_keys)}

@@ -1,8 +1,9 @@
 """realism@<domain>: how real do synthetic and refined images look, judged by networks trained here?
 
 A classifier two-sample test (fresh CNN: real vs synthetic, real vs refined; held-out accuracy
-and its one-sided binomial p-value against 50%) and KID on the real-vs-synthetic classifier's
-features. Real images are the real_train split's (images only; labels are never read).
+and its one-sided binomial p-value against 50%) and KID on the features of the real-oracle
+estimator (models/estimator-<domain>-real_train.pt). Real images are the real_test split's, which
+neither the refiner nor the oracle saw (images only: labels are not used here).
 Writes metrics/realism-<domain>.json and plots/realism-<domain>.csv (2-D PCA of the held-out
 features, for the report), and logs them to MLflow (experiment realism).
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 from pipeline import tracking
 from pipeline.device import pick_device
+from pipeline.estimate.model import load_estimator
 from pipeline.estimate.outputs import write_csv, write_json
 from pipeline.params import to_dict
 from pipeline.realism import load_sets, measure_realism
@@ -37,13 +39,16 @@ def run(args, params) -> None:
 
     cfg = params.domain(args.domain).realism
     sets = load_sets(args.domain, "data/shards", cfg.max_samples, params.seed)
-    metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], cfg, params.seed, pick_device())
+    oracle_path = Path(f"models/estimator-{args.domain}-real_train.pt")
+    oracle, _ = load_estimator(oracle_path, args.domain, sets["real"].shape[2:])
+    metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], oracle, cfg,
+                                     params.seed, pick_device())
     doc = {"domain": args.domain, **metrics}
     out = Path(f"metrics/realism-{args.domain}.json")
     write_json(out, doc)
     write_csv(Path(f"plots/realism-{args.domain}.csv"), pca_rows(feats))
     root = Path("data/shards") / args.domain
-    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_train", "synthetic", "refined")},
+    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_test", "synthetic", "refined")},
                             tags={"domain": args.domain}):
         mlflow.log_params({**to_dict(cfg), "seed": params.seed})
         mlflow.log_metrics({f"c2st_accuracy_{k}": v["accuracy"] for k, v in metrics["c2st"].items()}

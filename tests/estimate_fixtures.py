@@ -13,10 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.crops.hands import crop_dict, far_value, uncrop_uvd
+from pipeline.formats.nyu import uvd_to_xyz
 from pipeline.shards import Sample, ShardWriter, flatten, read_samples
-
-FX, FY, CX, CY = 588.03, 587.07, 320.0, 240.0
-
 
 def eye_sample(rng, key: str, split: str, style: float, labelled: bool) -> Sample:
     pitch, yaw = rng.uniform(-0.3, 0.3, 2)
@@ -32,21 +31,17 @@ def eye_sample(rng, key: str, split: str, style: float, labelled: bool) -> Sampl
 
 
 def hand_sample(rng, key: str, split: str, style: float, labelled: bool, size: int = 32) -> Sample:
-    centre = np.array([320.0 + rng.uniform(-50, 50), 240.0 + rng.uniform(-50, 50), rng.uniform(500, 800)])
+    centre = [320.0 + rng.uniform(-50, 50), 240.0 + rng.uniform(-50, 50), float(round(rng.uniform(500, 800)))]
+    crop = crop_dict(centre, 300.0, size)
     joints = np.c_[rng.uniform(0.2, 0.8, (14, 2)) * size, centre[2] + rng.uniform(-60, 60, 14)]
     yy, xx = np.mgrid[0:size, 0:size]
     dist = np.sqrt((xx[None] - joints[:, 0, None, None]) ** 2 + (yy[None] - joints[:, 1, None, None]) ** 2)
     near = dist.argmin(0)
-    depth = np.where(dist.min(0) < 3, joints[near, 2] + rng.normal(0, 1 + 5 * style, (size, size)), 0)
-    box_px = 300.0 * FX / centre[2]  # the 300 mm cube's width in frame pixels
-    crop = {"center_uvd": centre.tolist(), "cube_mm": 300.0, "size": size, "fx": FX, "fy": FY, "cx": CX,
-            "cy": CY, "src_size": [640, 480]}
+    blob = joints[near, 2] + rng.normal(0, 1 + 5 * style, (size, size))
+    depth = np.where(dist.min(0) < 3, blob, far_value(crop))
     meta = {"id": key, "domain": "hands", "split": split, "source": f"fixture#{key}", "crop": crop}
     if labelled:
-        u = centre[0] + (joints[:, 0] - size / 2) * box_px / size
-        v = centre[1] + (joints[:, 1] - size / 2) * box_px / size
-        d = joints[:, 2]
-        xyz = np.c_[(u - CX) * d / FX, (CY - v) * d / FY, d]
+        xyz = uvd_to_xyz(uncrop_uvd(joints, crop), crop)
         meta["labels"] = {"joints_uvd": joints.tolist(), "joints_xyz": xyz.tolist(), "joint_ids": list(range(14))}
     return Sample(key, depth.astype(np.uint16), meta)
 

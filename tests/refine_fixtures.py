@@ -21,6 +21,7 @@ EYE_SHAPE = (35, 55)
 HAND_SIZE = 32
 HAND_CENTRE_MM = 600.0
 JOINTS = 14
+FAR_MM = HAND_CENTRE_MM + 150  # the far plane of a 300 mm cube
 
 
 def ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int) -> list[list[float]]:
@@ -52,12 +53,13 @@ def eye_sample(rng: np.random.Generator, key: str) -> Sample:
 
 
 def hand_sample(rng: np.random.Generator, key: str) -> Sample:
-    """A depth crop: background 0, a sloped palm blob around the centre depth, 14 joints on it."""
+    """A depth crop: a sloped palm blob near the centre depth, 14 joints on it, background at the
+    far plane (centre + cube / 2, as pipeline.crops.hands writes it)."""
     s = HAND_SIZE
     yy, xx = np.mgrid[:s, :s]
     cx, cy = rng.uniform(13, 19), rng.uniform(13, 19)
     blob = ((xx - cx) / 10) ** 2 + ((yy - cy) / 12) ** 2 < 1
-    depth = np.where(blob, HAND_CENTRE_MM - 20 + 2.0 * (xx - cx) + rng.normal(0, 1, (s, s)), 0)
+    depth = np.where(blob, HAND_CENTRE_MM - 20 + 2.0 * (xx - cx) + rng.normal(0, 1, (s, s)), FAR_MM)
     u = np.clip(cx + rng.uniform(-6, 6, JOINTS), 0, s - 1)
     v = np.clip(cy + rng.uniform(-7, 7, JOINTS), 0, s - 1)
     d = HAND_CENTRE_MM - 10 + rng.uniform(-5, 5, JOINTS)

@@ -89,3 +89,18 @@ def test_realism_and_report(workdir):
         assert f"figures/results/{png}" in text
     assert "n/a" in text  # hands outputs are missing: shown, not fatal
 
+
+
+def test_hands_train_and_evaluate(workdir):
+    root, _ = workdir
+    write_domain(root / "data", "hands", n=48)
+    params = load_params("params.yaml", overrides={"hands": PARAMS["eyes"]})
+    train_estimator.run(train_estimator.parser().parse_args(["hands", "real_train"]), params)
+    evaluate.run(evaluate.parser().parse_args(["hands", "real_train"]), params)
+    doc = json.loads((root / "metrics/evaluate-hands-real_train.json").read_text())
+    assert doc["joints"] == 14 and doc["n"] == 24 and doc["mean_joint_error_mm"] > 0
+    assert 0 <= doc["pct_joints_within_5px"] <= 100
+    curve = (root / "plots/evaluate-hands-real_train.csv").read_text().splitlines()
+    assert curve[0] == "threshold_mm,pct_within" and curve[-1].startswith("80.0,")
+    with pytest.raises(PipelineError, match="a model for domain 'hands', asked to evaluate 'eyes'"):
+        evaluate.run(evaluate.parser().parse_args(["eyes", "synthetic", "--model", "models/estimator-hands-real_train.pt"]), params)

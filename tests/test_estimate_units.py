@@ -53,15 +53,15 @@ def test_hand_targets_round_trip():
 def test_hand_shift_moves_joints_with_the_image():
     g = torch.Generator().manual_seed(0)
     x = torch.ones(8, 1, 32, 32)
-    x[:, :, 10, 20] = -1.0  # one near pixel at (u, v) = (20.5, 10.5) in crop px
-    y = torch.tensor([[[2 * 20.5 / 32 - 1, 2 * 10.5 / 32 - 1, 0.0]]]).repeat(8, 14, 1)
+    x[:, :, 10, 20] = -1.0  # one near pixel at (u, v) = (20, 10) in crop px
+    y = torch.tensor([[[(2 * 20 + 1) / 32 - 1, (2 * 10 + 1) / 32 - 1, 0.0]]]).repeat(8, 14, 1)
     xs, ys = augment("hands", x, y, g, shift_px=3.0, intensity=0.0)
     assert xs.max() <= 1.0 and (xs > 0.999).float().mean() > 0.9  # the fill is background
     for img, joint in zip(xs[:, 0], ys[:, 0]):
         flat = int(img.argmin())
         v, u = divmod(flat, 32)
-        u_lab, v_lab = (joint[0] + 1) * 16, (joint[1] + 1) * 16
-        assert abs(u + 0.5 - u_lab) <= 1.0 and abs(v + 0.5 - v_lab) <= 1.0
+        u_lab, v_lab = ((joint[0] + 1) * 32 - 1) / 2, ((joint[1] + 1) * 32 - 1) / 2
+        assert abs(u - u_lab) <= 0.5 + 1e-6 and abs(v - v_lab) <= 0.5 + 1e-6
 
 
 def test_gaze_metrics_known_angles():
@@ -98,3 +98,16 @@ def test_fit_learns_and_is_deterministic(eyes_root):
     assert h1[-1]["train_loss"] < h1[0]["train_loss"]
     for (k, a), b in zip(m1.state_dict().items(), m2.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+def test_hand_evaluation_chain_is_exact_on_the_labels(tmp_path):
+    """targets -> crop px -> frame (crops.hands.uncrop_uvd) -> xyz gives back the labelled joints."""
+    from pipeline.estimate.evaluate import hand_frame_joints
+
+    split = load_labelled("hands", write_split(tmp_path, "hands", "real_test", 12, 0))
+    assert split.images.shape == (12, 1, 32, 32) and split.images.max() == 1.0  # background is +1
+    uv, xyz = hand_frame_joints(decode_hand_targets(split.targets, split.metas), split.metas)
+    true_xyz = np.array([m["labels"]["joints_xyz"] for m in split.metas])
+    np.testing.assert_allclose(xyz, true_xyz, atol=1e-3)
+    m, rows = hand_metrics(xyz, true_xyz, uv, uv)
+    assert m["mean_joint_error_mm"] < 1e-3 and rows[1] == {"threshold_mm": 2.0, "pct_within": 100.0}

@@ -14,6 +14,7 @@ from flow_fixtures import TOY_DOT, make_toy_repo
 from flows import dag as dagmod
 from flows import dvc_cli
 from flows import pipeline_flow as pf
+from flows.mlflow_links import ensure_store
 from pipeline.errors import PipelineError
 
 @pytest.fixture
@@ -89,6 +90,13 @@ def test_configure_params_merges_overrides_into_params_yaml(tiny_repo):
     params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
     assert params["eyes"]["train_estimator"]["lr"] == 0.5
     assert params["hands"]["train_estimator"]["lr"] != 0.5
+
+
+def test_ensure_store_creates_the_mlflow_store_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert ensure_store(tmp_path) is True
+    assert (tmp_path / "mlflow.db").stat().st_size > 0
+    assert ensure_store(tmp_path) is False
 
 
 # ---------------------------------------------------------------- the real flow, once

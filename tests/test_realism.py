@@ -14,6 +14,13 @@ CFG = Realism(epochs=3, batch_size=32, width=4, lr=5e-3, kid_subsets=10, kid_sub
 CPU = torch.device("cpu")
 
 
+class PixelFeatures(torch.nn.Module):
+    """A stand-in feature net: the pixels themselves."""
+
+    def embed(self, x):
+        return x.flatten(1)
+
+
 def images(rng, n, offset=0.0):
     return (rng.normal(0, 0.3, (n, 1, 16, 16)) + offset).astype(np.float32)
 
@@ -30,8 +37,8 @@ def test_kid_zero_for_same_distribution_positive_for_shifted():
 def test_c2st_separates_different_sets_and_not_identical_ones():
     rng = np.random.default_rng(0)
     real = images(rng, 200, 0.5)
-    far, _ = c2st(real, images(rng, 200, 0.0), 60, CFG, 0, CPU)
-    same, _ = c2st(real, images(rng, 200, 0.5), 60, CFG, 0, CPU)
+    far = c2st(real, images(rng, 200, 0.0), 60, CFG, 0, CPU)
+    same = c2st(real, images(rng, 200, 0.5), 60, CFG, 0, CPU)
     assert far["accuracy"] > 0.9 and far["p_value"] < 1e-6 and far["n_test"] == 120
     assert same["accuracy"] < 0.65 and same["p_value"] > 1e-3
 
@@ -40,14 +47,14 @@ def test_measure_realism_ranks_a_closer_refined_set_as_more_real():
     rng = np.random.default_rng(1)
     real, synthetic = images(rng, 200, 0.5), images(rng, 200, 0.0)
     refined = synthetic + 0.45  # "refinement" that nearly closes the gap
-    out, feats = measure_realism(real, synthetic, refined, CFG, 0, CPU)
+    out, feats = measure_realism(real, synthetic, refined, PixelFeatures(), CFG, 0, CPU)
     assert out["c2st"]["refined"]["accuracy"] < out["c2st"]["synthetic"]["accuracy"]
     assert out["kid"]["refined"]["mean"] < out["kid"]["synthetic"]["mean"]
     assert set(feats) == {"real", "synthetic", "refined"} and len(feats["real"]) == 60
 
 
 def test_load_sets_pairs_refined_with_synthetic_by_key(tmp_path):
-    write_split(tmp_path, "eyes", "real_train", 30, 1, labelled=False, prefix="r")
+    write_split(tmp_path, "eyes", "real_test", 30, 1, prefix="t")
     write_split(tmp_path, "eyes", "synthetic", 30, 0)
     write_split(tmp_path, "eyes", "refined", 30, 0, style=0.5)
     sets = load_sets("eyes", tmp_path / "shards", max_samples=12, seed=3)

@@ -18,11 +18,10 @@ from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.shards import iter_shard, list_shards, read_dataset_info, read_manifest
 from pipeline.tracking import file_sha256
-from refine_fixtures import (eye_sample, hand_sample, write_params, write_refiner, write_synthetic)
+from refine_fixtures import FAR_MM, eye_sample, hand_sample, write_params, write_refiner, write_synthetic
 from stages.refine import parser, run
 
 ROOT = Path(__file__).resolve().parent.parent
-HAVE_HANDS = (ROOT / "pipeline" / "crops" / "hands.py").exists()
 
 
 def make_project(tmp: Path, domain: str = "eyes", n: int = 40, shard_size: int = 10, shift_x: int = 0,
@@ -47,8 +46,7 @@ def folder_bytes(d: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
 
 
-@pytest.mark.parametrize("domain", ["eyes", pytest.param("hands", marks=pytest.mark.skipif(
-    not HAVE_HANDS, reason="pipeline/crops/hands.py not written yet"))])
+@pytest.mark.parametrize("domain", ["eyes", "hands"])
 def test_refined_shards_keep_keys_order_and_meta(tmp_path, domain):
     _, data = make_project(tmp_path, domain, workers=2)
     m = run_stage(tmp_path, domain)
@@ -82,7 +80,7 @@ def test_refined_shards_keep_keys_order_and_meta(tmp_path, domain):
 
 def test_rerun_after_kill_redoes_only_missing_shards(tmp_path):
     # a refiner big enough that a shard takes a while, so the kill lands mid-run
-    _, data = make_project(tmp_path, n=96, shard_size=12, channels=8, blocks=2, batch_size=6)
+    _, data = make_project(tmp_path, n=240, shard_size=12, channels=16, blocks=4, batch_size=6)
     out = data / "refined"
     run_stage(tmp_path)  # the clean run (in-process, one worker)
     clean = folder_bytes(out)
@@ -98,11 +96,11 @@ def test_rerun_after_kill_redoes_only_missing_shards(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done = {p.name: p.stat().st_mtime_ns for p in out.glob("refined-*.tar")}
-    assert 2 <= len(done) < 8, f"kill landed at a bad time: {sorted(done)}"
+    assert 2 <= len(done) < 20, f"kill landed at a bad time: {sorted(done)}"
     assert not (out / "dataset.json").exists()  # an unfinished folder has no index
 
     m = run_stage(tmp_path)
-    assert m["shards_kept"] == len(done) and m["shards_refined"] == 8 - len(done)
+    assert m["shards_kept"] == len(done) and m["shards_refined"] == 20 - len(done)
     assert {n: (out / n).stat().st_mtime_ns for n in done} == done  # kept shards were not rewritten
     assert folder_bytes(out) == clean
 
@@ -169,6 +167,7 @@ def test_iris_shift_follows_motion_and_ignores_contrast_and_noise():
     assert iris_shift_px(syn, contrast, metas).max() < 0.05
     noisy = np.clip(syn + rng.normal(0, 8, syn.shape), 0, 255).astype(np.uint8)
     assert iris_shift_px(syn, noisy, metas).mean() < 0.1
+    assert iris_shift_px(syn, np.full_like(syn, 200), metas).min() > 5  # iris gone: moved by its radius
     no_marks = [{k: v for k, v in m.items() if k != "labels"} for m in metas]
     assert np.isnan(iris_shift_px(syn, syn, no_marks)).all()
 
@@ -177,7 +176,8 @@ def test_joint_depth_change_is_measured_in_mm_on_the_hand_only():
     rng = np.random.default_rng(2)
     samples = [hand_sample(rng, f"h{i}") for i in range(10)]
     syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
-    deeper = np.where(syn > 0, syn + 7, 0).astype(np.uint16)
+    hand = syn < FAR_MM
+    deeper = np.where(hand, syn + 7, FAR_MM).astype(np.uint16)
     assert np.allclose(joint_depth_change_mm(syn, deeper, metas), 7.0)
-    background_only = np.where(syn > 0, syn, 999).astype(np.uint16)
+    background_only = np.where(hand, syn, 999).astype(np.uint16)
     assert np.allclose(joint_depth_change_mm(syn, background_only, metas), 0.0)

@@ -20,7 +20,7 @@ from pipeline.simgan.distributed import World
 from pipeline.simgan.run import Outputs, build_simgan, run_identity, train_refiner
 from pipeline.simgan.trainer import Schedule
 from pipeline.simgan.window import check_finite
-from simgan_fixtures import write_eye_shards, write_params
+from simgan_fixtures import write_eye_shards, write_hand_shards, write_params
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory) -> Path:
     return write_eye_shards(tmp_path_factory.mktemp("simgan") / "data")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The test machine's cores are shared: one intra-op thread avoids OpenMP spin contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +74,17 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
     assert grids == ["grids/step-000004.png", "grids/step-000008.png"]
     versions = MlflowClient().search_model_versions("name='refiner-eyes'")
     assert run.info.run_id in {v.run_id for v in versions}
+
+
+def test_hands_train_on_depth_crops_of_the_params_size(tmp_path):
+    data_root = write_hand_shards(tmp_path / "data", size=32)
+    params = load_params(write_params(tmp_path / "params.yaml", domain="hands", hand_size=32, steps=2))
+    out = Outputs.for_domain("hands", tmp_path)
+    train_refiner(params, "hands", data_root=data_root, outputs=out)
+    refiner, info = load_refiner(out.model, "hands", params)
+    assert (info["config"]["height"], info["config"]["width"]) == (32, 32)
+    with pytest.raises(PipelineError, match="height: file has 32, params want 48"):
+        load_refiner(out.model, "hands", load_params(write_params(tmp_path / "p48.yaml", "hands", hand_size=48)))
 
 
 def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
@@ -129,7 +149,7 @@ def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, trackin
     write_params(tmp_path / "params.yaml", steps=150, checkpoint_every=20, log_every=50, grid_every=1000)
     cmd = [sys.executable, "-m", "stages.train_refiner", "eyes", "--params", "params.yaml",
            "--data-root", str(data_root)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": tracking}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": tracking, "OMP_NUM_THREADS": "1"}
     ckpt = tmp_path / "checkpoints" / "train_refiner-eyes.pt"
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -6,8 +6,9 @@ float32), so each split is decoded once through `pipeline.shards.read_samples`, 
 
 Targets, per domain:
 - eyes: (pitch, yaw) in radians, shape (N, 2).
-- hands: the 14 joints in crop-normalized units, shape (N, 14, 3): u, v mapped from [0, S] crop
-  pixels to [-1, 1] (grid_sample's align_corners=False frame, so augmentation shifts map exactly),
+- hands: the 14 joints in crop-normalized units, shape (N, 14, 3): u, v from crop pixels (centres
+  at integers, crops/hands.py, so the crop spans [-0.5, S - 0.5]) to [-1, 1], which is
+  grid_sample's align_corners=False frame, so augmentation shifts move image and joints alike;
   d = (d - centre d) / (cube / 2), the same scale as the normalized depth image.
 
 Labels come from each sample's meta, or for the real training split (ingested without labels so
@@ -93,7 +94,7 @@ def encode_targets(domain: str, metas: list[dict], where: str) -> np.ndarray:
     except (KeyError, TypeError, ValueError) as e:
         raise PipelineError(f"{where}: labels missing or malformed for domain {domain} ({e!r})") from None
     size, centre_d, half_cube = crop_scales(metas)
-    uv = 2.0 * uvd[..., :2] / size[:, None, None] - 1.0
+    uv = (2.0 * uvd[..., :2] + 1.0) / size[:, None, None] - 1.0
     d = (uvd[..., 2:] - centre_d[:, None, None]) / half_cube[:, None, None]
     return np.concatenate([uv, d], axis=-1).astype(np.float32)
 
@@ -102,7 +103,7 @@ def decode_hand_targets(targets: np.ndarray, metas: list[dict]) -> np.ndarray:
     """Inverse of encode_targets for hands: (N, J, 3) normalized -> crop px u, v and depth mm."""
     size, centre_d, half_cube = crop_scales(metas)
     t = targets.astype(np.float64)
-    uv = (t[..., :2] + 1.0) * size[:, None, None] / 2.0
+    uv = ((t[..., :2] + 1.0) * size[:, None, None] - 1.0) / 2.0
     d = t[..., 2:] * half_cube[:, None, None] + centre_d[:, None, None]
     return np.concatenate([uv, d], axis=-1)
 

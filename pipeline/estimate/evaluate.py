@@ -11,17 +11,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipeline.crops.hands import uncrop_uvd
 from pipeline.estimate.data import LabelledSplit, decode_hand_targets
 from pipeline.estimate.metrics import gaze_metrics, hand_metrics
 from pipeline.estimate.train import predict
+from pipeline.formats.nyu import uvd_to_xyz
 
 
 def hand_frame_joints(crop_uvd: np.ndarray, metas: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """(frame uv px (N, J, 2), camera xyz mm (N, J, 3)) from crop-pixel uvd (N, J, 3)."""
-    from pipeline.crops import hands as hand_crops
-    from pipeline.formats import nyu
-    frame = np.stack([hand_crops.uncrop_uvd(uvd, m["crop"]) for uvd, m in zip(crop_uvd, metas)])
-    xyz = np.stack([nyu.uvd_to_xyz(f, m["crop"]) for f, m in zip(frame, metas)])
+    """(frame uv px (N, J, 2), camera xyz mm (N, J, 3)) from crop-pixel uvd (N, J, 3).
+    Each sample has its own crop (and intrinsics, which the crop dict carries)."""
+    frame = np.stack([uncrop_uvd(uvd, m["crop"]) for uvd, m in zip(crop_uvd, metas)])
+    xyz = np.stack([uvd_to_xyz(f, m["crop"]) for f, m in zip(frame, metas)])
     return frame[..., :2], xyz
 
 

@@ -79,14 +79,13 @@ def read_depth(path: str | Path) -> np.ndarray:
 
 
 def encode_depth(depth: np.ndarray, compression: int = 1) -> bytes:
-    """uint16 (H, W) mm -> NYU's RGB PNG. The UP filter with RLE is the fastest to encode that
-    still compresses depth well (~5 ms for 640x480, a tenth of the raw size)."""
+    """uint16 (H, W) mm -> NYU's RGB PNG. zlib level 1 with the UP filter: about as fast as
+    PNG encoding gets here (~4-5 ms for 640x480) at 5-15 % of the raw size."""
     bgr = np.zeros(depth.shape + (3,), np.uint8)
     bgr[..., 0] = depth & 0xFF
     bgr[..., 1] = depth >> 8
     ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, compression,
-                                         cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
-                                         cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE])
+                                         cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP])
     if not ok:
         raise NyuFormatError(f"PNG encoding failed for a depth map of shape {depth.shape}")
     return buf.tobytes()

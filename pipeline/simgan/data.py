@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from pipeline.crops import normalize
 from pipeline.errors import PipelineError
 from pipeline.params import Params
-from pipeline.shards import list_shards, read_samples
+from pipeline.shards import list_shards, read_dataset_info, read_samples
 
 
 def crop_shape(params: Params, domain: str) -> tuple[int, int]:
@@ -76,13 +76,13 @@ def batch_stream(split: str | Path, domain: str, shape: tuple[int, int], batch_s
     return iter(loader)
 
 
-def first_images(split: str | Path, domain: str, n: int) -> torch.Tensor:
-    """The first `n` images of a split in stored order: a fixed probe batch for grids and metrics."""
-    images = []
-    for s in read_samples(split, by_node=False):
-        images.append(torch.from_numpy(normalize(domain, s.image, s.meta))[None])
-        if len(images) == n:
-            break
+def probe_images(split: str | Path, domain: str, n: int) -> torch.Tensor:
+    """`n` images spread evenly over a split in stored order (every k-th sample): a fixed probe
+    batch for grids and metrics that covers all shards (participants), not just the first."""
+    total = read_dataset_info(split)["counts"]["written"]
+    stride = max(1, total // n)
+    images = [torch.from_numpy(normalize(domain, s.image, s.meta))[None]
+              for i, s in enumerate(read_samples(split, by_node=False)) if i % stride == 0]
     if not images:
         raise PipelineError(f"{split}: no samples")
-    return torch.stack(images)
+    return torch.stack(images[:n])

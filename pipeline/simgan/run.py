@@ -21,7 +21,7 @@ from pipeline.nets.discriminator import build_discriminator
 from pipeline.params import Params
 from pipeline.simgan import distributed
 from pipeline.simgan.checkpoint import atomic_save, load_checkpoint, params_hash
-from pipeline.simgan.data import batch_stream, crop_shape, first_images, split_dir
+from pipeline.simgan.data import batch_stream, crop_shape, probe_images, split_dir
 from pipeline.simgan.grid import grid_image, write_png
 from pipeline.simgan.history import HistoryBuffer
 from pipeline.simgan.io import build_refiner, refiner_config, save_refiner
@@ -33,6 +33,10 @@ from pipeline.simgan.window import MetricWindow, check_finite
 from pipeline.tracking import data_version
 
 GRID_ROWS, PROBE_SIZE = 8, 256
+
+
+def grid_rows(probe: torch.Tensor) -> torch.Tensor:
+    return probe[:: max(1, len(probe) // GRID_ROWS)][:GRID_ROWS]
 SPLITS = ("synthetic", "real_train")  # never real_test, never data/labels
 
 
@@ -51,9 +55,12 @@ class Outputs:
                    root / "checkpoints" / f"train_refiner-{domain}.pt")
 
 
+_T0 = time.perf_counter()
+
+
 def log(msg: str, world: distributed.World) -> None:
     if world.is_main:
-        print(f"[train_refiner] {msg}", file=sys.stderr, flush=True)
+        print(f"[train_refiner {time.perf_counter() - _T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def build_simgan(params: Params, domain: str, world: distributed.World) -> SimGAN:
@@ -124,9 +131,10 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
                   world_size=world.size, pin_memory=world.device.type == "cuda")
     synthetic = batch_stream(inputs["synthetic"], domain, shape, cfg.batch_size, **stream)
     real = batch_stream(inputs["real_train"], domain, shape, cfg.batch_size, **stream)
-    probe_syn = first_images(inputs["synthetic"], domain, PROBE_SIZE) if world.is_main else None
-    probe_real = first_images(inputs["real_train"], domain, PROBE_SIZE) if world.is_main else None
+    probe_syn = probe_images(inputs["synthetic"], domain, PROBE_SIZE) if world.is_main else None
+    probe_real = probe_images(inputs["real_train"], domain, PROBE_SIZE) if world.is_main else None
 
+    log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)
     tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size)}
     with open_run(world.is_main, domain, run_id, inputs, tags) as runlog:
         if not run_id:
@@ -134,6 +142,7 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
                            "world_size": world.size, "device": world.device.type, **asdict(cfg)})
         final = _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, runlog,
                             outputs, run_hash, world, f"train_refiner@{domain}")
+        log("training done", world)
         if world.is_main:
             final = _finish(gan, params, domain, final, probe_syn, probe_real, runlog, outputs)
     distributed.barrier(world)
@@ -163,8 +172,8 @@ def _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, ru
                 log(f"step {done}/{schedule.total} {schedule.phase(step)} "
                     + " ".join(f"{k}={v:.4g}" for k, v in values.items()), world)
         if world.is_main and done % cfg.grid_every == 0:
-            runlog.grid(grid_image(probe_syn[:GRID_ROWS], gan.refine(probe_syn[:GRID_ROWS]).cpu(),
-                                   probe_real[:GRID_ROWS]), done)
+            rows = grid_rows(probe_syn)
+            runlog.grid(grid_image(rows, gan.refine(rows).cpu(), grid_rows(probe_real)), done)
         if world.is_main and done % cfg.checkpoint_every == 0 and done < schedule.total:
             check_finite(window.means(), done, where)
             atomic_save({"step": done, "params_hash": run_hash, "mlflow_run_id": runlog.run_id,
@@ -185,12 +194,13 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe_syn, pr
             f"lower lam, raise lr_r, or train longer (steps); no model written")
     config = refiner_config(params, domain)
     save_refiner(outputs.model, gan.refiner, config, runlog.run_id, final["steps"])
-    write_png(grid_image(probe_syn[:GRID_ROWS], gan.refine(probe_syn[:GRID_ROWS]).cpu(), probe_real[:GRID_ROWS]),
-              outputs.grid)
+    rows = grid_rows(probe_syn)
+    write_png(grid_image(rows, gan.refine(rows).cpu(), grid_rows(probe_real)), outputs.grid)
     outputs.metrics.parent.mkdir(parents=True, exist_ok=True)
     outputs.metrics.write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
     runlog.metrics({k: v for k, v in probe.items() if isinstance(v, float)}
                    | {f"gap_closed_{k}": v for k, v in probe["gap_closed"].items()}, final["steps"])
     runlog.final(gan.refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
     outputs.checkpoint.unlink(missing_ok=True)
+    log(f"wrote {outputs.model}, {outputs.metrics}, {outputs.grid}", distributed.World())
     return final

@@ -1,0 +1,121 @@
+"""The embedded hand data: both domains written as NYU hand pose files.
+
+    out_root/synthetic/synthdepth_1_NNNNNNN.png + joint_data.mat   clean renders (like NYU's synthdepth)
+    out_root/real/train/depth_1_NNNNNNN.png + joint_data.mat       Kinect-like frames with clutter
+    out_root/real/test/depth_1_NNNNNNN.png + joint_data.mat        the same, other frames (labelled test)
+
+The synthetic side uses NYU's synthdepth prefix, so pointing `hands.simulate.synthetic_dir` at a
+real NYU split folder reads its synthdepth renders through the same code. Work is cut into units
+of UNIT frames, each drawing from its own seeded Generator and writing its own PNGs, so the
+files are byte-identical for a seed whatever the number of processes; joint_data.mat is written
+by the parent from the units' joints, in frame order.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import shutil
+from functools import partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.formats import nyu
+from pipeline.params import HandSimulate
+from pipeline.simulate import hands_model as model
+from pipeline.simulate.hands_kinect import kinect
+from pipeline.simulate.hands_render import FAR, draw_capsules, empty_zbuffer, split_capsules, to_depth_mm
+from pipeline.simulate.hands_scene import draw_scene, sample_scene
+
+UNIT = 100
+# split -> (generator stream, folder under out_root, file prefix, real-like?)
+SPLITS = {"synthetic": (0, "synthetic", "synthdepth", False),
+          "real_train": (1, "real/train", "depth", True),
+          "real_test": (2, "real/test", "depth", True)}
+FOREARM_MM = {False: 1500.0, True: 270.0}  # real-like: an elbow, then the upper arm to the body
+FOREARM_PIECES = 12
+REAL_STEP = 2
+
+
+def hand_capsules(points: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, r) of one posed hand's capsules in camera mm, the long forearm cut into pieces."""
+    a, b = points[model.CAPSULES[:, 0]], points[model.CAPSULES[:, 1]]
+    r = model.CAPSULE_R * scale
+    fa, fb, fr = split_capsules(a[-1:], b[-1:], r[-1:], FOREARM_PIECES)
+    return np.concatenate([a[:-1], fa]), np.concatenate([b[:-1], fb]), np.concatenate([r[:-1], fr])
+
+
+def render_frame(points: np.ndarray, scale: float, real: bool, rng: np.random.Generator) -> np.ndarray:
+    """uint16 (480, 640) depth mm of one posed hand (camera-mm points, model.N_POINTS of them).
+
+    Real-like frames are sensed on a 320x240 grid and each value repeated over its 2x2 block:
+    a Kinect v1 computes depth more coarsely than the 640x480 it reports (its edges come in
+    blocks), and it costs a quarter of the work."""
+    step = REAL_STEP if real else 1
+    zbuf = empty_zbuffer(step)
+    draw_capsules(zbuf, *hand_capsules(points, scale), step)
+    if not real:
+        return to_depth_mm(zbuf)
+    draw_scene(zbuf, sample_scene(rng, points[model.PALM_3_IDX], points[model.ARM_B]), step)
+    zbuf[zbuf >= FAR] = 0
+    return cv2.resize(kinect(zbuf, rng), (nyu.WIDTH, nyu.HEIGHT), interpolation=cv2.INTER_NEAREST)
+
+
+def sample_hands(rng: np.random.Generator, n: int, real: bool, p: HandSimulate) -> tuple[np.ndarray, np.ndarray]:
+    """(camera-mm points (n, model.N_POINTS, 3), scales (n,)) of n random hands."""
+    pose = model.sample_poses(rng, n)
+    place = model.sample_placements(rng, n, p.min_distance_mm, p.max_distance_mm)
+    return model.pose_hands(model.hand_points(pose, FOREARM_MM[real]), place), place["scale"]
+
+
+def write_unit(out_dir: str, split: str, seed: int, n_total: int, p: HandSimulate, k: int) -> np.ndarray:
+    """Frames k*UNIT+1 .. of a split: PNGs written here, their (n, 36, 3) joints xyz returned."""
+    stream, _, prefix, real = SPLITS[split]
+    rng = np.random.default_rng([seed, stream, k])
+    n = min(UNIT, n_total - k * UNIT)
+    points, scales = sample_hands(rng, n, real, p)
+    for i in range(n):
+        png = nyu.encode_depth(render_frame(points[i], scales[i], real, rng))
+        (Path(out_dir) / nyu.frame_name(k * UNIT + i + 1, 1, prefix)).write_bytes(png)
+    return points[:, :nyu.N_JOINTS]
+
+
+def simulate_split(out_dir: Path, split: str, n: int, p: HandSimulate, seed: int) -> int:
+    _fresh(out_dir)
+    units = [partial(write_unit, str(out_dir), split, seed, n, p, k) for k in range(math.ceil(n / UNIT))]
+    if p.workers <= 1:
+        xyz = [u() for u in units]
+    else:
+        with mp.get_context("spawn").Pool(p.workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
+            xyz = pool.map(_call, units)
+    xyz = np.concatenate(xyz)
+    nyu.write_joint_data(out_dir / "joint_data.mat", nyu.xyz_to_uvd(xyz), xyz)
+    return len(xyz)
+
+
+def simulate_hands(out_root: Path, p: HandSimulate, seed: int) -> dict:
+    """Write the three splits under out_root in NYU's layout; returns frame counts."""
+    sizes = {"synthetic": p.n_synthetic, "real_train": p.n_real_train, "real_test": p.n_real_test}
+    return {split: simulate_split(Path(out_root) / SPLITS[split][1], split, sizes[split], p, seed)
+            for split in SPLITS}
+
+
+def preview(raw_root: Path, out_png: Path, params=None) -> Path:
+    """The simulate stage's preview (reports/figures/simulate-hands.png), read back from the files."""
+    from pipeline.simulate.hands_preview import write_preview
+    return write_preview(Path(raw_root), Path(out_png))
+
+
+simulate = simulate_hands  # the name stages/simulate.py calls for every domain
+
+
+def _call(fn):
+    return fn()
+
+
+def _fresh(path: Path) -> None:
+    """Start from an empty folder: a smaller rerun must not leave stale frames behind."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
