@@ -1,12 +1,15 @@
 """Refine throughput: the whole stage (read, decode, refine, encode, write) vs R's pure forward.
 
 Both figures come from the same run, machine, refiner, batch size and precision: the pure
-forward runs on in-memory tensors of the split's first images with all cores in one process;
-the stage is `refine_split` with params' workers (worker start-up included), so their ratio is
-what the I/O and PNG work costs. Target: stage >= 0.8x forward.
+forward runs on in-memory tensors of the split's first images in one process with as many
+threads as the stage's workers have together; the stage is `refine_split` with params' workers
+(worker start-up included), so their ratio is what the I/O and PNG work costs. Target: >= 0.8x.
+On a machine busy with other work use --threads 1: OpenMP threads that wait on descheduled
+siblings make multi-threaded figures meaningless there.
 
     python -m bench.refine eyes                          # 4000 generated crops, random R of params' size
     python -m bench.refine eyes --n 512 --iters 3        # quick check
+    python -m bench.refine hands --workers 1 --threads 1 # one core, forward vs stage
     python -m bench.refine eyes --synthetic data/shards/eyes/synthetic --model models/refiner-eyes.pt
 """
 from __future__ import annotations
@@ -78,13 +81,14 @@ def forward_images_per_s(refiner: torch.nn.Module, batch: torch.Tensor, precisio
     return iters * len(x) / (time.perf_counter() - t0)
 
 
-def bench(domain: str, params_path: str, n: int, shard_size: int, workers: int | None, iters: int,
-          synthetic: str | None, model: str | None) -> dict:
+def bench(domain: str, params_path: str, n: int, shard_size: int, workers: int | None, threads: int | None,
+          iters: int, synthetic: str | None, model: str | None) -> dict:
     params = load_params(params_path)
     cfg = params.domain(domain).refine
-    if workers:
-        cfg = replace(cfg, workers=workers)
-        params = replace(params, **{domain: replace(params.domain(domain), refine=cfg)})
+    cfg = replace(cfg, workers=workers or cfg.workers, threads=threads or cfg.threads)
+    params = replace(params, **{domain: replace(params.domain(domain), refine=cfg)})
+    # the forward gets the cores the stage's workers get between them
+    forward_threads = cfg.workers * (cfg.threads or max(1, (os.cpu_count() or 1) // cfg.workers))
     with tempfile.TemporaryDirectory(prefix="bench-refine-") as tmp:
         tmp = Path(tmp)
         split = Path(synthetic) if synthetic else write_generated(tmp / "synthetic", domain,
@@ -95,13 +99,14 @@ def bench(domain: str, params_path: str, n: int, shard_size: int, workers: int |
             save_refiner(model, build_refiner(refiner_config(params, domain)), refiner_config(params, domain), "bench", 0)
         first = list(itertools.islice(iter_shard(list_shards(split)[0]), cfg.batch_size))
         batch = torch.from_numpy(np.stack([normalize(domain, s.image, s.meta) for s in first]))[:, None]
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(forward_threads)
         forward = forward_images_per_s(load_refiner(model, domain, params)[0], batch, cfg.precision, iters)
         result = refine_split(params, domain, split, tmp / "refined", model)
         n_done = result.counts["written"]
     stage = n_done / result.seconds
     return {"domain": domain, "device": pick_device().type, "cpus": os.cpu_count(), "images": n_done,
             "batch_size": cfg.batch_size, "precision": cfg.precision, "workers": cfg.workers,
+            "threads_per_worker": cfg.threads or None, "forward_threads": forward_threads,
             "forward_images_per_s": round(forward, 1), "stage_images_per_s": round(stage, 1),
             "stage_seconds": round(result.seconds, 2), "stage_over_forward": round(stage / forward, 3)}
 
@@ -113,12 +118,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000, help="generated crops (without --synthetic)")
     ap.add_argument("--shard-size", type=int, default=500)
     ap.add_argument("--workers", type=int, help="override <domain>.refine.workers")
+    ap.add_argument("--threads", type=int, help="override <domain>.refine.threads (torch threads per worker)")
     ap.add_argument("--iters", type=int, default=10, help="timed forward batches")
     ap.add_argument("--synthetic", help="an existing synthetic split instead of generated crops")
     ap.add_argument("--model", help="an existing refiner file instead of a random one of params' size")
     args = ap.parse_args()
-    print(json.dumps(bench(args.domain, args.params, args.n, args.shard_size, args.workers, args.iters,
-                           args.synthetic, args.model)))
+    print(json.dumps(bench(args.domain, args.params, args.n, args.shard_size, args.workers, args.threads,
+                           args.iters, args.synthetic, args.model)))
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ class TrainRefiner:
 class Refine:
     batch_size: int = fld(256, ge=1)
     workers: int = fld(2, ge=1, doc="local worker processes, one synthetic shard per task")
+    threads: int = fld(0, ge=0, doc="torch threads per worker; 0 = the cores split between the workers")
     dask_address: str = fld("", doc="Dask scheduler (tcp://host:port): run the shard tasks there via Prefect")
     max_label_shift: float = fld(1.0, ge=0, doc="annotation check: fail above this mean shift (eyes: px, hands: mm)")
     precision: Literal["auto", "bf16", "fp32"] = "auto"

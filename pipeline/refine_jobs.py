@@ -62,7 +62,11 @@ def run_jobs_local(jobs: list[ShardJob], workers: int) -> list[ShardReport]:
     """Jobs in `workers` spawned processes (in this process for one), results in job order."""
     workers = min(workers, len(jobs))
     if workers <= 1:
-        return [run_job(j) for j in jobs]
+        threads = torch.get_num_threads()
+        try:
+            return [run_job(j) for j in jobs]
+        finally:  # leave the caller's process as it was
+            torch.set_num_threads(threads)
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(workers) as pool:

@@ -30,7 +30,7 @@ from pipeline.shards import list_shards, read_dataset_info, read_manifest, shard
 from pipeline.tracking import data_version
 
 PROGRESS = ".refine-progress.json"
-WHERE_IT_RAN = ("workers", "dask_address")  # params that do not change the refined data
+WHERE_IT_RAN = ("workers", "threads", "dask_address")  # params that do not change the refined data
 INDEX_FILES = ("manifest.parquet", "dataset.json", "rejected.jsonl", "README.md", "sample-grid.png")
 
 
@@ -107,7 +107,8 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
     prepare_output(out_dir, names, fp)
 
     remote = bool(cfg.dask_address)
-    threads = 1 if remote else max(1, (os.cpu_count() or 1) // min(cfg.workers, len(sources)))
+    cores_each = 1 if remote else max(1, (os.cpu_count() or 1) // min(cfg.workers, len(sources)))
+    threads = cfg.threads or cores_each
     jobs = [ShardJob(src, str(out_dir / name), domain, str(model), params, refined_by, threads)
             for src, name in zip(sources, names)]
     start = time.perf_counter()

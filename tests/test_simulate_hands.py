@@ -1,0 +1,132 @@
+"""The embedded hand simulator: NYU files, determinism, depth where the labels say, Kinect effects."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.formats import nyu
+from pipeline.params import HandSimulate
+from pipeline.simulate import hands, hands_kinect, hands_model
+
+EVAL = list(nyu.EVAL_JOINTS)
+SMALL = HandSimulate(n_synthetic=5, n_real_train=4, n_real_test=3, workers=1)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("raw")
+    assert hands.simulate_hands(root, SMALL, seed=3) == {"synthetic": 5, "real_train": 4, "real_test": 3}
+    return root
+
+
+def test_writes_nyu_files_exactly(raw):
+    names = set(files(raw))
+    assert names == set([f"real/test/depth_1_000000{i}.png" for i in (1, 2, 3)] + ["real/test/joint_data.mat"]
+                     + [f"real/train/depth_1_000000{i}.png" for i in (1, 2, 3, 4)] + ["real/train/joint_data.mat"]
+                     + [f"synthetic/synthdepth_1_000000{i}.png" for i in range(1, 6)] + ["synthetic/joint_data.mat"])
+    for split, n in (("synthetic", 5), ("real/train", 4)):
+        joints = nyu.read_joint_data(raw / split / "joint_data.mat")
+        assert joints.uvd.shape == (n, 36, 3) and np.allclose(nyu.xyz_to_uvd(joints.xyz), joints.uvd)
+        assert (joints.uvd[..., 2] > 300).all()  # hands at ~0.5-0.9 m, joints in front of the camera
+        bgr = cv2.imread(str(next((raw / split).glob("*.png"))), cv2.IMREAD_UNCHANGED)
+        assert bgr.shape == (480, 640, 3) and bgr.dtype == np.uint8 and not bgr[..., 2].any()
+
+
+def test_deterministic_per_seed_and_independent_of_workers(raw, tmp_path):
+    again = tmp_path / "again"
+    hands.simulate_hands(again, HandSimulate(**{**SMALL.__dict__, "workers": 2}), seed=3)
+    assert files(again) == files(raw)
+    other = tmp_path / "other"
+    hands.simulate_split(other, "synthetic", 2, SMALL, seed=4)
+    assert (other / "synthdepth_1_0000001.png").read_bytes() != (raw / "synthetic/synthdepth_1_0000001.png").read_bytes()
+
+
+def test_hand_pose_is_articulated_within_limits():
+    rng = np.random.default_rng(0)
+    pose = hands_model.sample_poses(rng, 500)
+    assert pose["mcp"].min() >= -10 and pose["mcp"].max() <= 90 and pose["pip"].max() <= 110
+    assert pose["dip"].max() <= 80 and pose["th_opp"].max() <= 60
+    pts = hands_model.hand_points(pose, 270.0)
+    # bones keep their lengths whatever the pose (index finger: MCP->PIP->DIP->tip)
+    tip, dip, _, pip, _, mcp = (pts[:, i] for i in hands_model.finger_points(3))
+    lengths = [np.linalg.norm(b - a, axis=1) for a, b in ((mcp, pip), (pip, dip), (dip, tip))]
+    assert np.allclose(lengths, hands_model.LENGTHS[3][:, None])
+    # poses differ: fist and open hands both occur (fingertip to palm centre distance)
+    reach = np.linalg.norm(pts[:, 12] - hands_model.PALM_CENTER, axis=1)
+    assert reach.min() < 60 and reach.max() > 120
+    place = hands_model.sample_placements(rng, 500, 500, 900)
+    cam = hands_model.pose_hands(pts, place)
+    assert 480 < cam[:, hands_model.PALM_3_IDX, 2].min() and cam[:, hands_model.PALM_3_IDX, 2].max() < 920
+    forearm = cam[:, hands_model.ARM_B] - cam[:, hands_model.ARM_A]
+    assert (forearm[:, 2] > -0.35 * np.linalg.norm(forearm, axis=1)).all()  # never pointing at the camera
+
+
+def rendered(real: bool, n: int, seed: int):
+    """(labels uvd (n, 36, 3), hand scales, clean depths, decoded PNG depths) of n frames; a
+    real-like frame's clean depth is the same hand rendered without clutter or sensor effects."""
+    rng = np.random.default_rng(seed)
+    points, scales = hands.sample_hands(rng, n, real, HandSimulate())
+    clean = [hands.render_frame(points[i], scales[i], False, rng) for i in range(n)]
+    sensed = [nyu.decode_depth(nyu.encode_depth(hands.render_frame(points[i], scales[i], real, rng)))
+              for i in range(n)]
+    return nyu.xyz_to_uvd(points[:, :36]), scales, clean, sensed
+
+
+@pytest.mark.parametrize("real, tolerance_mm", [(False, 1.0), (True, 5.0)])
+def test_decoded_depth_at_visible_joints_matches_their_depth(real, tolerance_mm):
+    """A joint is the centre of the spheres its bones meet in, so where nothing else is in front
+    of it, the surface on its pixel lies that radius in front of the labelled d (as on NYU's real
+    frame, 3-33 mm). Visible = the clean render shows nothing nearer than that surface within the
+    sensor's reach (REACH px: its 2x2 grid and one-cell jitter) and the sensor has depth there."""
+    n = 12
+    uvd, scales, clean, sensed = rendered(real, n, seed=11)
+    reach = 3 if real else 0
+    errors = []
+    for k in range(n):
+        u, v, d = np.rint(uvd[k, EVAL, 0]).astype(int), np.rint(uvd[k, EVAL, 1]).astype(int), uvd[k, EVAL, 2]
+        inside = (u >= reach) & (u < 640 - reach) & (v >= reach) & (v < 480 - reach)
+        u, v = u.clip(reach, 639 - reach), v.clip(reach, 479 - reach)
+        surface = d - hands_model.joint_radii()[EVAL] * scales[k]
+        near = np.stack([clean[k][v + dv, u + du] for dv in range(-reach, reach + 1) for du in range(-reach, reach + 1)])
+        near = np.where(near > 0, near, np.inf).min(axis=0)
+        visible = inside & (clean[k][v, u] > 0) & (near >= surface - 1.0) & (sensed[k][v, u] > 0)
+        errors += list(sensed[k][v, u][visible] - surface[visible])
+    errors = np.abs(np.array(errors))
+    assert len(errors) >= 0.25 * n * len(EVAL), len(errors)  # dozens of joints checked: not vacuous
+    assert errors.max() <= tolerance_mm and np.median(errors) <= tolerance_mm / 2
+
+
+def test_real_like_frames_have_kinect_effects_and_clutter():
+    _, _, clean, sensed = rendered(True, 6, seed=5)
+    for hand_only, real in zip(clean, sensed):
+        hand = hand_only > 0
+        assert (real[~hand] > 0).mean() > 0.3  # body, table, wall behind the hand
+        assert (real[hand] == 0).mean() > 0.005  # missing depth on the hand (edges, shadow, holes)
+        # quantized disparity: every depth is round(8 bf / k) for an integer k, so steps grow with distance
+        valid = real[real > 0].astype(np.float64)
+        k = np.rint(hands_kinect.SUBPIXEL * hands_kinect.BF / valid)
+        assert np.array_equal(np.rint(hands_kinect.SUBPIXEL * hands_kinect.BF / k), valid)
+    _, _, clean, sensed = rendered(False, 3, seed=5)
+    assert all(np.array_equal(c, s) for c, s in zip(clean, sensed))  # synthetic: clean, nothing else
+
+
+def test_shadow_falls_beside_near_objects():
+    z = np.full((4, 40), 2000.0, np.float32)
+    z[:, 10:15] = 700.0  # a finger in front of a wall
+    shade = hands_kinect.shadow(z)
+    width = hands_kinect.BF * (1 / 700 - 1 / 2000)  # ~41 px
+    assert not shade[:, :15].any() and shade[0, 15:15 + int(width) - 6].all()
+
+
+def test_preview_draws_both_domains(raw, tmp_path):
+    out = hands.preview(raw, tmp_path / "simulate-hands.png")
+    image = cv2.imread(str(out))
+    assert image.shape == (480, 1280, 3)
+    assert image[:240].std() > 5 and image[240:].std() > 5
