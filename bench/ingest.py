@@ -7,6 +7,8 @@ reported per domain too.
 
     python -m bench.ingest --domain eyes                       # 6000 renders, 15 x 400 frames
     python -m bench.ingest --domain eyes --n-synthetic 500 --participants 3 --frames 100   # quick
+    python -m bench.ingest --domain hands                      # 3000 synthetic, 2000 + 1000 real-like
+    python -m bench.ingest --domain hands --n-synthetic 400 --frames 400                   # quick
 """
 from __future__ import annotations
 
@@ -72,17 +74,46 @@ def bench_eyes(args, params) -> list[tuple[str, int, float]]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-BENCHES = {"eyes": bench_eyes}  # the hands bench registers here too
+def bench_hands(args, params) -> list[tuple[str, int, float]]:
+    from pipeline.ingest_hands import ingest_hands, plan
+    from pipeline.simulate.hands import simulate_split
+
+    hs = params.hands.simulate
+    n_train = args.frames or hs.n_real_train
+    sim = replace(hs, n_synthetic=args.n_synthetic or hs.n_synthetic, n_real_train=n_train,
+                  n_real_test=max(1, n_train // 2) if args.frames else hs.n_real_test, workers=args.workers)
+    params = replace(params, ingest=replace(params.ingest, workers=args.workers))
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-hands-", dir=args.tmp))
+    try:
+        raw = work / "raw"
+        n_syn, *t_syn = timed(lambda: simulate_split(raw / "synthetic", "synthetic", sim.n_synthetic, sim, params.seed))
+        n_real, *t_real = timed(lambda: simulate_split(raw / "real" / "train", "real_train", sim.n_real_train, sim,
+                                                       params.seed)
+                                + simulate_split(raw / "real" / "test", "real_test", sim.n_real_test, sim, params.seed))
+        frames, load = plan(params, raw / "synthetic", raw / "real")
+        n_dec, *t_dec = timed(lambda: decode_only(frames, load, args.workers))
+        result, *t_ing = timed(lambda: ingest_hands(params, raw / "synthetic", raw / "real", work / "data"))
+        n_ing = sum(c["written"] for c in result["counts"].values())
+        return [("simulate synthetic (NYU synthdepth png)", n_syn, *t_syn),
+                ("simulate real-like (NYU depth png)", n_real, *t_real),
+                ("decode-only (read+decode+locate+crop)", n_dec, *t_dec),
+                ("ingest (shards+manifest+labels)", n_ing, *t_ing)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+BENCHES = {"eyes": bench_eyes, "hands": bench_hands}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--domain", required=True, choices=sorted(BENCHES) + ["hands"])
+    ap.add_argument("--domain", required=True, choices=sorted(BENCHES))
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--n-synthetic", type=int, default=0, help="eyes: renders (default: params)")
+    ap.add_argument("--n-synthetic", type=int, default=0, help="eyes: renders; hands: synthetic frames (default: params)")
     ap.add_argument("--participants", type=int, default=0, help="eyes: real-like participants (default: params)")
-    ap.add_argument("--frames", type=int, default=0, help="eyes: frames per participant (default: params)")
+    ap.add_argument("--frames", type=int, default=0,
+                    help="eyes: frames per participant; hands: real_train frames, real_test half as many (default: params)")
     ap.add_argument("--tmp", default=None, help="scratch folder (default: the system temp dir)")
     args = ap.parse_args()
     if args.domain not in BENCHES:

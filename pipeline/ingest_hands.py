@@ -22,7 +22,6 @@ from pipeline.crops import hands as crops
 from pipeline.errors import PipelineError
 from pipeline.formats import nyu, rel_source
 from pipeline.ingest import open_writers, run_ingest
-from pipeline.ingest_eyes import LabelsApartWriter, write_labels
 from pipeline.params import HandIngest, Params, to_dict
 from pipeline.shards import Reject, Sample
 
@@ -130,6 +129,10 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list[Fram
 
 def ingest_hands(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
     """Write the three hand splits under out_root/shards/hands and the real_train labels; returns counts."""
+    # the real_train writer that keeps labels apart is the eye ingest's; imported here so the
+    # worker processes, which only need load_frame, do not import the eye readers
+    from pipeline.ingest_eyes import LabelsApartWriter, write_labels
+
     frames, load = plan(params, synthetic_dir, real_dir)
     shard_dir = Path(out_root) / "shards" / "hands"
     info = {"domain": "hands", "params": to_dict(params.hands.ingest),

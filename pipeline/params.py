@@ -98,6 +98,7 @@ class TrainRefiner:
     lr_r: float = fld(1e-3, gt=0)
     lr_d: float = fld(1e-3, gt=0)
     adam_beta1: float = fld(0.5, ge=0, lt=1, doc="Adam's first beta (0.5 steadies GAN training)")
+    ema_decay: float = fld(0.99, ge=0, lt=1, doc="the written R is this EMA of R's weights; 0 = last R")
     pretrain_r_steps: int = fld(100, ge=0)
     pretrain_d_steps: int = fld(50, ge=0)
     steps: int = fld(600, ge=1, doc="adversarial rounds, each K_g R steps + K_d D steps")

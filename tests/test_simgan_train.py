@@ -102,7 +102,7 @@ def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
         load_refiner(out.model, "eyes", params)
 
 
-@pytest.mark.parametrize("ablation", [{"discriminator": "global"}, {"history": False},
+@pytest.mark.parametrize("ablation", [{"discriminator": "global"}, {"history": False}, {"ema_decay": 0.0},
                                       {"self_reg": "derivatives"}, {"self_reg": "channel_mean"}])
 def test_ablations_train(data_root, tmp_path, ablation):
     """Each ablation runs every kind of step and updates both networks."""
@@ -117,6 +117,10 @@ def test_ablations_train(data_root, tmp_path, ablation):
     after = [*gan.refiner.parameters(), *gan.disc.parameters()]
     assert all(not torch.equal(a, b) for a, b in zip(before, after))
     assert (gan.history is None) == (ablation == {"history": False})
+    if ablation == {"ema_decay": 0.0}:
+        assert gan.final_refiner is gan.refiner
+    else:  # the delivered refiner is the weight average, which lags the last R
+        assert not torch.equal(gan.final_refiner.head.weight, gan.refiner.head.weight)
 
 
 def test_identity_collapse_fails_without_writing_a_model(data_root, tmp_path):
@@ -146,7 +150,7 @@ def test_changed_params_do_not_resume(data_root, tmp_path):
 
 def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, tracking):
     """SIGKILL once the first checkpoint exists; the rerun resumes from it and finishes the schedule."""
-    write_params(tmp_path / "params.yaml", steps=150, checkpoint_every=20, log_every=50, grid_every=1000)
+    write_params(tmp_path / "params.yaml", steps=60, checkpoint_every=10, log_every=50, grid_every=1000)
     cmd = [sys.executable, "-m", "stages.train_refiner", "eyes", "--params", "params.yaml",
            "--data-root", str(data_root)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": tracking, "OMP_NUM_THREADS": "1"}
@@ -163,8 +167,8 @@ def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, trackin
 
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert f"resuming from step {killed_at}/155" in done.stderr
+    assert f"resuming from step {killed_at}/65" in done.stderr
     saved = torch.load(tmp_path / "models" / "refiner-eyes.pt", weights_only=True)
-    assert saved["steps"] == 155
-    assert json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())["steps"] == 155
+    assert saved["steps"] == 65
+    assert json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())["steps"] == 65
     assert mlflow.get_run(saved["mlflow_run_id"]).data.metrics["loss_adv"] > 0  # one run across the kill

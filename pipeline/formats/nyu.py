@@ -19,7 +19,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import scipy.io
 
 WIDTH, HEIGHT = 640, 480
 INTRINSICS = {"fx": 588.03, "fy": 587.07, "cx": 320.0, "cy": 240.0}
@@ -79,13 +78,12 @@ def read_depth(path: str | Path) -> np.ndarray:
 
 
 def encode_depth(depth: np.ndarray, compression: int = 1) -> bytes:
-    """uint16 (H, W) mm -> NYU's RGB PNG. zlib level 1 with the UP filter: about as fast as
-    PNG encoding gets here (~4-5 ms for 640x480) at 5-15 % of the raw size."""
-    bgr = np.zeros(depth.shape + (3,), np.uint8)
-    bgr[..., 0] = depth & 0xFF
-    bgr[..., 1] = depth >> 8
+    """uint16 (H, W) mm -> NYU's RGB PNG. zlib level 1, no PNG filter: the fastest encoding
+    here (~3 ms for a clean 640x480 render, ~4.5 ms for a noisy frame) at 2-6 % of the raw size."""
+    depth = np.asarray(depth, np.uint16)
+    bgr = cv2.merge([depth.astype(np.uint8), (depth >> 8).astype(np.uint8), np.zeros(depth.shape, np.uint8)])
     ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, compression,
-                                         cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP])
+                                         cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE])
     if not ok:
         raise NyuFormatError(f"PNG encoding failed for a depth map of shape {depth.shape}")
     return buf.tobytes()
@@ -114,6 +112,8 @@ def depth_prefix(split_dir: str | Path, kinect: int = 1) -> str:
 # ---------------------------------------------------------------- joint_data.mat
 def read_joint_data(path: str | Path, kinect: int = 1) -> JointData:
     """One kinect's labels from joint_data.mat; NyuFormatError when keys or shapes are wrong."""
+    import scipy.io  # here, not at the top: worker processes decode PNGs only and start faster
+
     try:
         m = scipy.io.loadmat(str(path))
     except (ValueError, OSError, TypeError) as e:
@@ -140,6 +140,8 @@ def write_joint_data(path: str | Path, uvd: np.ndarray, xyz: np.ndarray) -> None
     scipy stamps the creation time into the 116-byte text header; a fixed header keeps the file
     byte-identical for identical content, so DVC sees no change when nothing changed.
     """
+    import scipy.io
+
     names = np.empty((1, N_JOINTS), dtype=object)
     names[0, :] = JOINT_NAMES
     buf = io.BytesIO()

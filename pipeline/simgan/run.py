@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from pipeline.device import memory_format, pick_device
 from pipeline.errors import PipelineError
@@ -71,10 +72,11 @@ def build_simgan(params: Params, domain: str, world: distributed.World) -> SimGA
     disc = build_discriminator(cfg.discriminator, 1, cfg.d_width).to(world.device, memory_format=fmt)
     history = (HistoryBuffer(cfg.history_size, (1, *crop_shape(params, domain)), params.seed + world.rank,
                              world.device) if cfg.history else None)
+    ema = AveragedModel(refiner, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay)) if cfg.ema_decay else None
     return SimGAN(cfg, refiner, disc, distributed.wrap(refiner, world), distributed.wrap(disc, world),
                   torch.optim.Adam(refiner.parameters(), lr=cfg.lr_r, betas=(cfg.adam_beta1, 0.999)),
                   torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(cfg.adam_beta1, 0.999)),
-                  history, world.device)
+                  history, world.device, ema)
 
 
 def run_identity(params: Params, domain: str, inputs: dict[str, Path]) -> dict:
@@ -147,7 +149,7 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
             final = _finish(gan, params, domain, final, probe_syn, probe_real, runlog, outputs)
     distributed.barrier(world)
     distributed.teardown(world)
-    return TrainResult(final, gan.refiner)
+    return TrainResult(final, gan.final_refiner)
 
 
 def _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, runlog: RunLog,
@@ -193,14 +195,14 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe_syn, pr
             f"{final['mean_abs_change']:.5f} < min_mean_change {cfg.min_mean_change} (in [-1, 1] units); "
             f"lower lam, raise lr_r, or train longer (steps); no model written")
     config = refiner_config(params, domain)
-    save_refiner(outputs.model, gan.refiner, config, runlog.run_id, final["steps"])
+    save_refiner(outputs.model, gan.final_refiner, config, runlog.run_id, final["steps"])
     rows = grid_rows(probe_syn)
     write_png(grid_image(rows, gan.refine(rows).cpu(), grid_rows(probe_real)), outputs.grid)
     outputs.metrics.parent.mkdir(parents=True, exist_ok=True)
     outputs.metrics.write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
     runlog.metrics({k: v for k, v in probe.items() if isinstance(v, float)}
                    | {f"gap_closed_{k}": v for k, v in probe["gap_closed"].items()}, final["steps"])
-    runlog.final(gan.refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
+    runlog.final(gan.final_refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
     outputs.checkpoint.unlink(missing_ok=True)
     log(f"wrote {outputs.model}, {outputs.metrics}, {outputs.grid}", distributed.World())
     return final

@@ -8,6 +8,10 @@ checkpoints record.
 Under DDP the trainer gets the wrapped modules for the updates (`r_train`, `d_train`) and the
 plain ones for forwards that must not reduce gradients (D inside a refiner step, R inside a
 discriminator step); each backward then all-reduces exactly one network's gradients.
+
+The delivered refiner is an exponential moving average of R's weights over the adversarial
+phase (`ema_decay`; 0 = the last R): at CPU budgets a GAN's last iterate swings with every D
+update, the average does not (the generator EMA of Karras et al. 2018 / Yazici et al. 2019).
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from pipeline.device import autocast, memory_format
 from pipeline.params import TrainRefiner
@@ -65,6 +70,12 @@ class SimGAN:
     opt_d: torch.optim.Optimizer
     history: HistoryBuffer | None
     device: torch.device
+    ema: AveragedModel | None = None  # running average of R's weights over the adversarial phase
+
+    @property
+    def final_refiner(self) -> nn.Module:
+        """What the run delivers: the weight average once it has started, else R itself."""
+        return self.ema.module if self.ema is not None and self.ema.n_averaged > 0 else self.refiner
 
     def _autocast(self):
         return autocast(self.device, self.cfg.precision)
@@ -95,6 +106,8 @@ class SimGAN:
         reg = self_regularization_loss(refined, synthetic, self.cfg.self_reg)
         self._update(self.opt_r, adv + self.cfg.lam * reg)
         set_requires_grad(self.disc, True)
+        if self.ema is not None:
+            self.ema.update_parameters(self.refiner)
         return {"loss_adv": adv.detach(), "loss_reg": reg.detach()}
 
     def disc_step(self, synthetic: torch.Tensor, real: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -127,12 +140,13 @@ class SimGAN:
     @torch.no_grad()
     def refine(self, x: torch.Tensor) -> torch.Tensor:
         with self._autocast():
-            return self.refiner(self.prepare(x)).float()
+            return self.final_refiner(self.prepare(x)).float()
 
     def state_dict(self) -> dict:
         return {"refiner": self.refiner.state_dict(), "disc": self.disc.state_dict(),
                 "opt_r": self.opt_r.state_dict(), "opt_d": self.opt_d.state_dict(),
-                "history": self.history.state_dict() if self.history is not None else None}
+                "history": self.history.state_dict() if self.history is not None else None,
+                "ema": self.ema.state_dict() if self.ema is not None else None}
 
     def load_state_dict(self, state: dict) -> None:
         self.refiner.load_state_dict(state["refiner"])
@@ -141,3 +155,5 @@ class SimGAN:
         self.opt_d.load_state_dict(state["opt_d"])
         if self.history is not None and state["history"] is not None:
             self.history.load_state_dict(state["history"])
+        if self.ema is not None and state["ema"] is not None:
+            self.ema.load_state_dict(state["ema"])

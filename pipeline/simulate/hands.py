@@ -1,7 +1,7 @@
 """The embedded hand data: both domains written as NYU hand pose files.
 
     out_root/synthetic/synthdepth_1_NNNNNNN.png + joint_data.mat   clean renders (like NYU's synthdepth)
-    out_root/real/train/depth_1_NNNNNNN.png + joint_data.mat       Kinect-like frames with clutter
+    out_root/real/train/depth_1_NNNNNNN.png + joint_data.mat       Kinect-like frames in a cluttered room
     out_root/real/test/depth_1_NNNNNNN.png + joint_data.mat        the same, other frames (labelled test)
 
 The synthetic side uses NYU's synthdepth prefix, so pointing `hands.simulate.synthetic_dir` at a
@@ -26,7 +26,7 @@ from pipeline.params import HandSimulate
 from pipeline.simulate import hands_model as model
 from pipeline.simulate.hands_kinect import kinect
 from pipeline.simulate.hands_render import FAR, draw_capsules, empty_zbuffer, split_capsules, to_depth_mm
-from pipeline.simulate.hands_scene import draw_scene, sample_scene
+from pipeline.simulate.hands_scene import Room, draw_room, sample_room
 
 UNIT = 100
 # split -> (generator stream, folder under out_root, file prefix, real-like?)
@@ -46,18 +46,19 @@ def hand_capsules(points: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndar
     return np.concatenate([a[:-1], fa]), np.concatenate([b[:-1], fb]), np.concatenate([r[:-1], fr])
 
 
-def render_frame(points: np.ndarray, scale: float, real: bool, rng: np.random.Generator) -> np.ndarray:
-    """uint16 (480, 640) depth mm of one posed hand (camera-mm points, model.N_POINTS of them).
+def render_frame(points: np.ndarray, scale: float, rng: np.random.Generator, room: Room | None = None) -> np.ndarray:
+    """uint16 (480, 640) depth mm of one posed hand (camera-mm points, model.N_POINTS of them):
+    a clean render, or with a `room` a real-like frame.
 
     Real-like frames are sensed on a 320x240 grid and each value repeated over its 2x2 block:
     a Kinect v1 computes depth more coarsely than the 640x480 it reports (its edges come in
     blocks), and it costs a quarter of the work."""
-    step = REAL_STEP if real else 1
+    step = 1 if room is None else room.step
     zbuf = empty_zbuffer(step)
     draw_capsules(zbuf, *hand_capsules(points, scale), step)
-    if not real:
+    if room is None:
         return to_depth_mm(zbuf)
-    draw_scene(zbuf, sample_scene(rng, points[model.PALM_3_IDX], points[model.ARM_B]), step)
+    draw_room(zbuf, room, points[model.ARM_B])
     zbuf[zbuf >= FAR] = 0
     return cv2.resize(kinect(zbuf, rng), (nyu.WIDTH, nyu.HEIGHT), interpolation=cv2.INTER_NEAREST)
 
@@ -70,15 +71,21 @@ def sample_hands(rng: np.random.Generator, n: int, real: bool, p: HandSimulate) 
 
 
 def write_unit(out_dir: str, split: str, seed: int, n_total: int, p: HandSimulate, k: int) -> np.ndarray:
-    """Frames k*UNIT+1 .. of a split: PNGs written here, their (n, 36, 3) joints xyz returned."""
+    """Frames k*UNIT+1 .. of a split: PNGs written here, their (n, 36, 3) joints xyz returned.
+
+    The unit's room and each frame draw from their own generators, so frame i is the same
+    whatever the number of frames asked for (a larger run extends a smaller one)."""
     stream, _, prefix, real = SPLITS[split]
-    rng = np.random.default_rng([seed, stream, k])
-    n = min(UNIT, n_total - k * UNIT)
-    points, scales = sample_hands(rng, n, real, p)
-    for i in range(n):
-        png = nyu.encode_depth(render_frame(points[i], scales[i], real, rng))
-        (Path(out_dir) / nyu.frame_name(k * UNIT + i + 1, 1, prefix)).write_bytes(png)
-    return points[:, :nyu.N_JOINTS]
+    room = sample_room(np.random.default_rng([seed, stream, k]), REAL_STEP, p.min_distance_mm,
+                       p.max_distance_mm) if real else None
+    joints = []
+    for index in range(k * UNIT + 1, min((k + 1) * UNIT, n_total) + 1):
+        rng = np.random.default_rng([seed, stream, k, index])
+        points, scales = sample_hands(rng, 1, real, p)
+        png = nyu.encode_depth(render_frame(points[0], scales[0], rng, room))
+        (Path(out_dir) / nyu.frame_name(index, 1, prefix)).write_bytes(png)
+        joints.append(points[0, :nyu.N_JOINTS])
+    return np.stack(joints)
 
 
 def simulate_split(out_dir: Path, split: str, n: int, p: HandSimulate, seed: int) -> int:

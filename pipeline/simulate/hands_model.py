@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.formats.nyu import uvd_to_xyz
+
 # per finger F1..F4 (pinky, ring, middle, index)
 MCP = np.array([[-33.0, 78, 0], [-13, 88, 0], [7, 92, 0], [27, 88, 0]])
 CARPAL = np.array([[-16.0, 14, 0], [-6, 16, 0], [4, 16, 0], [14, 14, 0]])
@@ -157,7 +159,6 @@ def sample_placements(rng: np.random.Generator, n: int, min_mm: float, max_mm: f
     rot = _rot(2, roll) @ _rot(0, pitch) @ _rot(1, yaw) @ CANONICAL
     z = rng.uniform(min_mm, max_mm, n)
     u, v = rng.uniform(200, 440, n), rng.uniform(150, 330, n)
-    from pipeline.formats.nyu import uvd_to_xyz
     return {"rot": rot, "center": uvd_to_xyz(np.stack([u, v, z], 1)), "scale": rng.uniform(0.85, 1.15, n)}
 
 

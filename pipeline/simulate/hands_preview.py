@@ -1,6 +1,6 @@
 """Preview of the hand domains: frames read back through the NYU reader, 14 joints drawn.
 
-Row 1 synthetic, row 2 real-like (real/train): four frames each, at half size, depth coloured
+Row 1 synthetic, row 2 real (real/train; real-like when generated): four frames each, at half size, depth coloured
 from near (red) to far (blue), no depth black; the skeleton of the 14 evaluation joints on top.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from pipeline.formats import nyu
+from pipeline.raw_source import raw_dirs
 
 # the 14 evaluation joints' skeleton, as indices into nyu.EVAL_JOINTS' order
 SKELETON = [(13, 1), (1, 0), (13, 3), (3, 2), (13, 5), (5, 4), (13, 7), (7, 6),
@@ -57,7 +58,9 @@ def tiles(split_dir: Path, title: str) -> np.ndarray:
 
 
 def write_preview(raw_root: Path, out_png: Path) -> Path:
-    grid = np.vstack([tiles(raw_root / "synthetic", "synthetic"), tiles(raw_root / "real" / "train", "real-like")])
+    """Generated folders, or the real NYU folders that simulate@hands pointed at (source.json)."""
+    synthetic, real = raw_dirs(raw_root)
+    grid = np.vstack([tiles(synthetic, "synthetic"), tiles(real / "train", "real")])
     out_png.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_png), grid)
     return out_png

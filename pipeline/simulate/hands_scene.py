@@ -1,50 +1,54 @@
-"""Background clutter of the real-like domain: the person's body and upper arm, a table, a wall.
+"""Background clutter of the real-like domain: the person's body and arm, a table, a wall.
 
-Everything stays behind the hand (the body at least 200 mm behind the palm), as in NYU's
-recordings, where the hand is the nearest thing to the camera. Shapes are chosen so that their
-depth is cheap on the full frame: a vertical elliptic cylinder (torso) and a wall turned about
-the vertical axis have one depth per image column, a level table one per image row.
+Like a recording session of NYU's, a run of frames (a unit) shares one room: the body, head,
+table and wall are drawn once into a z-buffer that every frame of the unit starts from; only
+the upper arm, from the frame's elbow to the shoulder, is drawn per frame. The body stands at
+least 200 mm behind the farthest a palm may be, as in NYU's recordings the hand is the nearest
+thing to the camera. Shapes are chosen so their depth is cheap on the whole frame: a
+vertical elliptic cylinder (torso) and a wall turned about the vertical axis have one depth
+per image column, a level table one per image row.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from pipeline.simulate.hands_render import FAR, NEAR_MM, draw_capsules, rays
+from pipeline.simulate.hands_render import FAR, NEAR_MM, draw_capsules, empty_zbuffer, rays
 
 
-def sample_scene(rng: np.random.Generator, palm: np.ndarray, elbow: np.ndarray) -> dict:
-    """Clutter for one frame around a hand whose palm centre is `palm` (camera mm)."""
-    side = 1.0 if rng.random() < 0.7 else -1.0  # which side of the hand the body is
-    body_z = palm[2] + rng.uniform(200, 450) + 120
-    body_x = palm[0] + side * rng.uniform(150, 350)
-    top = palm[1] + rng.uniform(-50, 250)
+@dataclass(frozen=True)
+class Room:
+    depth: np.ndarray     # float32 z-buffer of the static clutter on the `step` grid (FAR = nothing)
+    shoulder: np.ndarray  # camera mm, where the upper arm ends
+    arm_radius: float
+    step: int
+
+
+def sample_room(rng: np.random.Generator, step: int, near_mm: float, far_mm: float) -> Room:
+    """A room for hands whose palm centres lie between near_mm and far_mm from the camera, within
+    about 200 mm of its axis (hands.model.sample_placements)."""
+    side = 1.0 if rng.random() < 0.7 else -1.0  # which side of the hands the body is
+    body_z = far_mm + rng.uniform(200, 450) + 120
+    body_x = side * rng.uniform(150, 350)
+    top = rng.uniform(-50, 250)
+    zbuf = empty_zbuffer(step)
+    draw_torso(zbuf, body_x, body_z, rng.uniform(150, 200), rng.uniform(100, 130), top - 700, top, step)
+    if rng.random() < 0.8:
+        head, r = np.array([body_x, top + 130, body_z - 20]), rng.uniform(85, 105)
+        draw_capsules(zbuf, head[None], head[None], np.array([r]), step)
+    if rng.random() < 0.6:
+        draw_table(zbuf, -rng.uniform(350, 600), rng.uniform(near_mm, far_mm + 300), step)
+    if rng.random() < 0.85:
+        draw_wall(zbuf, rng.uniform(-0.35, 0.35), rng.uniform(1600, 3500), step)
     shoulder = np.array([body_x - side * 160, top - 40, body_z - 40])
-    return {
-        "torso": (body_x, body_z, rng.uniform(150, 200), rng.uniform(100, 130), top - 700, top),
-        "head": (np.array([body_x, top + 130, body_z - 20]), rng.uniform(85, 105)) if rng.random() < 0.8 else None,
-        "upper_arm": (elbow, shoulder, rng.uniform(35, 45)),
-        "table": (palm[1] - rng.uniform(200, 450), palm[2] + rng.uniform(-100, 300)) if rng.random() < 0.6 else None,
-        "wall": (rng.uniform(-0.35, 0.35), rng.uniform(1600, 3500)) if rng.random() < 0.85 else None,
-    }
+    return Room(zbuf, shoulder, rng.uniform(35, 45), step)
 
 
-def draw_scene(zbuf: np.ndarray, scene: dict, step: int = 1) -> None:
-    """Min the clutter into zbuf (float32 mm, FAR = nothing) on the `step` ray grid."""
-    draw_torso(zbuf, *scene["torso"], step=step)
-    a, b, r = scene["upper_arm"]
-    if scene["head"] is not None:
-        centre, r_head = scene["head"]
-        a, b, r = np.stack([a, centre]), np.stack([b, centre]), np.array([r, r_head])
-    else:
-        a, b, r = a[None], b[None], np.array([r])
-    draw_capsules(zbuf, a, b, r, step)
-    if scene["table"] is not None:
-        draw_table(zbuf, *scene["table"], step=step)
-    if scene["wall"] is not None:
-        angle, dist = scene["wall"]
-        with np.errstate(divide="ignore"):
-            z = np.float32(dist) / (rays(step)[0] * np.float32(np.sin(angle)) + np.float32(np.cos(angle)))
-        np.minimum(zbuf, np.where(z > NEAR_MM, z, FAR)[None, :], out=zbuf)
+def draw_room(zbuf: np.ndarray, room: Room, elbow: np.ndarray) -> None:
+    """Min the room and this frame's upper arm (elbow -> shoulder) into zbuf."""
+    np.minimum(zbuf, room.depth, out=zbuf)
+    draw_capsules(zbuf, elbow[None], room.shoulder[None], np.array([room.arm_radius]), room.step)
 
 
 def draw_torso(zbuf: np.ndarray, x: float, z: float, ax: float, az: float, y0: float, y1: float,
@@ -65,10 +69,17 @@ def draw_torso(zbuf: np.ndarray, x: float, z: float, ax: float, az: float, y0: f
 
 
 def draw_table(zbuf: np.ndarray, height: float, near_z: float, step: int = 1) -> None:
-    """A level table top at camera height `height` (below the hand), from depth near_z on."""
+    """A level table top at camera height `height` (below the hands), from depth near_z on."""
     ry = rays(step)[1]
     rows = np.nonzero(ry < 0)[0]
     z = (height / ry[rows]).astype(np.float32)
     z = np.where(z >= near_z, z, FAR)[:, None]
     region = zbuf[rows[0]:]
     np.minimum(region, z, out=region)
+
+
+def draw_wall(zbuf: np.ndarray, angle: float, dist: float, step: int = 1) -> None:
+    """A wall `dist` mm away along its normal, turned `angle` rad about the vertical axis."""
+    with np.errstate(divide="ignore"):
+        z = np.float32(dist) / (rays(step)[0] * np.float32(np.sin(angle)) + np.float32(np.cos(angle)))
+    np.minimum(zbuf, np.where(z > NEAR_MM, np.minimum(z, FAR), FAR)[None, :], out=zbuf)  # parallel: inf

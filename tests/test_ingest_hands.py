@@ -1,0 +1,165 @@
+"""ingest@hands on simulated NYU folders: the shard contract, labels kept apart, bad input."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.crops import hands as crops
+from pipeline.errors import PipelineError, RejectionError
+from pipeline.formats import nyu
+from pipeline.ingest_hands import ingest_hands
+from pipeline.params import HandIngest, HandSimulate, HandsDomain, Ingest, Params
+from pipeline.shards import read_dataset_info, read_manifest, read_samples
+from pipeline.simulate import hands
+
+SPLITS = ("synthetic", "real_train", "real_test")
+EVAL = list(nyu.EVAL_JOINTS)
+
+
+def params(workers: int = 1, max_reject: float = 0.05, size: int = 32) -> Params:
+    domain = HandsDomain(ingest=HandIngest(size=size))
+    return replace(Params(), ingest=Ingest(shard_size=4, workers=workers, max_reject_fraction=max_reject), hands=domain)
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("raw")
+    hands.simulate_hands(root, HandSimulate(n_synthetic=6, n_real_train=6, n_real_test=4, workers=1), seed=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def ingested(raw, tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("data")
+    return out, ingest_hands(params(workers=2), raw / "synthetic", raw / "real", out)
+
+
+def samples(out: Path, split: str) -> list:
+    return list(read_samples(out / "shards" / "hands" / split, by_node=False))
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_three_splits_follow_the_shard_contract(ingested, raw):
+    out, result = ingested
+    assert {s: c["written"] for s, c in result["counts"].items()} == {"synthetic": 6, "real_train": 6, "real_test": 4}
+    for split in SPLITS:
+        split_dir = out / "shards" / "hands" / split
+        assert sorted(p.name for p in split_dir.glob("*.tar"))[0] == f"{split}-000000.tar"
+        assert read_dataset_info(split_dir)["counts"]["rejected"] == 0
+        assert read_manifest(split_dir).num_rows == result["counts"][split]["written"]
+        for s in samples(out, split):
+            assert s.image.dtype == np.uint16 and s.image.shape == (32, 32)
+            assert {"id", "domain", "split", "source", "crop"} <= set(s.meta) and s.meta["domain"] == "hands"
+            assert s.meta["split"] == split and s.meta["id"] == s.key and "." not in s.key
+            assert set(s.meta["crop"]) == {"center_uvd", "cube_mm", "size", "fx", "fy", "cx", "cy", "src_size"}
+            x = crops.normalize(s.image, s.meta)
+            assert x.min() >= -1 and x.max() == 1.0 and (x < 1).mean() > 0.03  # a hand on a +1 background
+            if split == "real_train":
+                assert "labels" not in s.meta  # nothing a refiner could read
+            else:
+                labels = s.meta["labels"]
+                assert np.array(labels["joints_uvd"]).shape == (14, 3) and labels["joint_ids"] == EVAL
+    assert samples(out, "synthetic")[0].meta["source"] == "synthetic/synthdepth_1_0000001.png"
+    assert samples(out, "real_test")[0].meta["source"] == "real/test/depth_1_0000001.png"
+
+
+def test_labels_round_trip_to_the_frames_joints(ingested, raw):
+    """Crop labels (shards for labelled splits, the parquet for real_train) uncrop to joint_data.mat."""
+    out, result = ingested
+    table = {r["key"]: r for r in pq.read_table(result["labels"]).to_pylist()}
+    assert sorted(table) == sorted(s.key for s in samples(out, "real_train"))
+    for split, folder in (("synthetic", "synthetic"), ("real_test", "real/test"), ("real_train", "real/train")):
+        truth = nyu.read_joint_data(raw / folder / "joint_data.mat")
+        for s in samples(out, split):
+            i = int(s.key.split("_")[-1]) - 1
+            labels = s.meta.get("labels") or {"joints_uvd": table[s.key]["labels_joints_uvd"],
+                                              "joints_xyz": table[s.key]["labels_joints_xyz"]}
+            back = crops.uncrop_joints(np.array(labels["joints_uvd"]), s.meta["crop"])
+            assert np.abs(back[:, :2] - truth.uvd[i, EVAL, :2]).max() < 0.5
+            assert np.abs(back[:, 2] - truth.uvd[i, EVAL, 2]).max() < 1.0
+            assert np.allclose(labels["joints_xyz"], truth.xyz[i, EVAL], atol=1e-3)
+
+
+def test_same_input_gives_byte_identical_outputs_whatever_the_workers(ingested, raw, tmp_path):
+    out, _ = ingested
+    ingest_hands(params(workers=1), raw / "synthetic", raw / "real", tmp_path)
+    assert outputs(tmp_path) == outputs(out)
+
+
+def test_real_train_crops_come_from_depth_never_from_labels(ingested, raw, tmp_path):
+    out, _ = ingested
+    moved = tmp_path / "raw"
+    shutil.copytree(raw, moved)
+    mat = moved / "real" / "train" / "joint_data.mat"
+    joints = nyu.read_joint_data(mat)
+    nyu.write_joint_data(mat, joints.uvd + [60.0, -40.0, 100.0], joints.xyz + 100.0)  # different labels
+    ingest_hands(params(), moved / "synthetic", moved / "real", tmp_path / "data")
+    train = "shards/hands/real_train/real_train-000000.tar"
+    assert (tmp_path / "data" / train).read_bytes() == (out / train).read_bytes()
+    assert (tmp_path / "data/labels/hands/real_train.parquet").read_bytes() != (out / "labels/hands/real_train.parquet").read_bytes()
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    cv2.imwrite(str(path), image)
+
+
+@pytest.fixture()
+def broken(raw, tmp_path) -> Path:
+    """A copy of the raw folders with one of each kind of bad input."""
+    root = tmp_path / "raw"
+    shutil.copytree(raw, root)
+    syn, train, test = root / "synthetic", root / "real" / "train", root / "real" / "test"
+    write_png(syn / "synthdepth_1_0000002.png", np.full((480, 640), 800, np.uint16))     # 16-bit grey
+    write_png(syn / "synthdepth_1_0000003.png", np.zeros((480, 640, 4), np.uint8))      # RGBA
+    write_png(syn / "synthdepth_1_0000004.png", np.zeros((240, 320, 3), np.uint8))      # wrong size
+    (train / "depth_1_0000002.png").unlink()                                            # missing frame
+    shutil.copy(train / "depth_1_0000001.png", train / "depth_1_0000007.png")           # 7 PNGs, 6 label rows
+    (train / "depth_1_0000003.png").write_bytes(nyu.encode_depth(np.full((480, 640), 2500, np.uint16)))
+    (test / "depth_1_0000001.png").write_bytes(nyu.encode_depth(np.zeros((480, 640), np.uint16)))
+    return root
+
+
+def test_bad_input_is_rejected_with_reasons_and_counted(broken, tmp_path):
+    result = ingest_hands(params(max_reject=1.0), broken / "synthetic", broken / "real", tmp_path)
+    counts = result["counts"]
+    assert counts["synthetic"] == {"in": 6, "written": 3, "rejected": 3}
+    assert counts["real_train"] == {"in": 7, "written": 4, "rejected": 3}  # 6 rows + 1 extra PNG: none lost
+    assert counts["real_test"] == {"in": 4, "written": 3, "rejected": 1}
+    reasons = {}
+    for split in SPLITS:
+        for line in (tmp_path / "shards" / "hands" / split / "rejected.jsonl").read_text().splitlines():
+            r = json.loads(line)
+            reasons[r["file"]] = r["reason"]
+    assert "16-bit grey" in reasons["synthetic/synthdepth_1_0000002.png"]
+    assert "RGBA" in reasons["synthetic/synthdepth_1_0000003.png"]
+    assert "320x240" in reasons["synthetic/synthdepth_1_0000004.png"]
+    assert "missing frame file" in reasons["real/train/depth_1_0000002.png"]
+    assert "joint_data.mat has 6 frames" in reasons["real/train/depth_1_0000007.png"]
+    assert reasons["real/train/depth_1_0000003.png"].startswith("no hand in range")
+    assert reasons["real/test/depth_1_0000001.png"].startswith("no hand in range")
+
+
+def test_too_many_rejects_fail_naming_the_files(broken, tmp_path):
+    with pytest.raises(RejectionError, match=r"synthdepth_1_000000[234]\.png"):
+        ingest_hands(params(max_reject=0.05), broken / "synthetic", broken / "real", tmp_path)
+
+
+def test_labelled_split_without_joint_data_is_an_error_unlabelled_real_train_is_fine(raw, tmp_path):
+    root = tmp_path / "raw"
+    shutil.copytree(raw, root)
+    (root / "real" / "train" / "joint_data.mat").unlink()
+    result = ingest_hands(params(), root / "synthetic", root / "real", tmp_path / "data")
+    assert result["counts"]["real_train"]["written"] == 6 and pq.read_table(result["labels"]).num_rows == 0
+    (root / "real" / "test" / "joint_data.mat").unlink()
+    with pytest.raises(PipelineError, match=r"real/test/joint_data\.mat: missing"):
+        ingest_hands(params(), root / "synthetic", root / "real", tmp_path / "data")
