@@ -110,10 +110,12 @@ def main() -> None:
     ap.add_argument("--domain", required=True, choices=sorted(BENCHES))
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--n-synthetic", type=int, default=0, help="eyes: renders; hands: synthetic frames (default: params)")
+    ap.add_argument("--n-synthetic", type=int, default=0,
+                    help="eyes: renders; hands: synthetic frames (default: params)")
     ap.add_argument("--participants", type=int, default=0, help="eyes: real-like participants (default: params)")
     ap.add_argument("--frames", type=int, default=0,
-                    help="eyes: frames per participant; hands: real_train frames, real_test half as many (default: params)")
+                    help="eyes: frames per participant; hands: real_train frames, real_test half as many "
+                         "(default: params)")
     ap.add_argument("--tmp", default=None, help="scratch folder (default: the system temp dir)")
     args = ap.parse_args()
     if args.domain not in BENCHES:

@@ -31,14 +31,14 @@ from pipeline.simulate.hands_scene import sample_room
 def per_frame_ms(n: int, real: bool, p, out: Path) -> dict[str, float]:
     """CPU ms per frame of each step, one process."""
     cpu = time.process_time
-    rng = np.random.default_rng(0)
     t0 = cpu()
-    points, scales = hands.sample_hands(rng, n, real, p)
     depths = []
-    for i in range(n):
-        if real and i % hands.UNIT == 0:  # a room per unit of frames, as write_unit does
-            room = sample_room(rng, hands.REAL_STEP, p.min_distance_mm, p.max_distance_mm)
-        depths.append(hands.render_frame(points[i], scales[i], rng, room if real else None))
+    for i in range(n):  # as write_unit: per unit, UNIT hands and a room, then frames in order
+        if i % hands.UNIT == 0:
+            rng = np.random.default_rng([0, i])
+            points, scales = hands.sample_hands(rng, hands.UNIT, real, p)
+            room = sample_room(rng, hands.REAL_STEP, p.min_distance_mm, p.max_distance_mm) if real else None
+        depths.append(hands.render_frame(points[i % hands.UNIT], scales[i % hands.UNIT], rng, room))
     t1 = cpu()
     pngs = [nyu.encode_depth(d) for d in depths]
     t2 = cpu()

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import cv2
+import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from pipeline.errors import PipelineError
-from pipeline.shards import Reject, Sample, ShardWriter, encode_png
+from pipeline.shards import Reject, Sample, ShardWriter, check_rejects, encode_png, flatten
+
+FILTERED = "filtered:"  # reason prefix of a record dropped by a param on purpose, not bad input
 
 Loaded = list[Sample | Reject]
 
@@ -69,5 +73,46 @@ def _writer(writers: dict[str, ShardWriter], split: str, what: str) -> ShardWrit
     return writers[split]
 
 
-def open_writers(out_dir: Path, splits: Iterable[str], shard_size: int, info: dict) -> dict[str, ShardWriter]:
-    return {s: ShardWriter(Path(out_dir) / s, shard_size, info) for s in splits}
+class LabelsApartWriter(ShardWriter):
+    """real_train: writes samples without labels and keeps the labels apart for the oracle."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_rows: list[dict] = []
+
+    def write_encoded(self, key: str, png: bytes, meta: dict) -> None:
+        meta = dict(meta)
+        labels = meta.pop("labels", None)
+        if labels is not None:
+            self.label_rows.append({"key": key, **flatten({"labels": labels})})
+        super().write_encoded(key, png, meta)
+
+
+def write_labels(rows: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(rows) if rows else pa.table({"key": pa.array([], pa.string())})
+    pq.write_table(table, path)
+
+
+def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> None:
+    """The reject-fraction check per split; records filtered on purpose do not count as bad."""
+    for w in writers.values():
+        bad = [r for r in w.rejects if not r.reason.startswith(FILTERED)]
+        counts = {"in": w.counts["in"] - (len(w.rejects) - len(bad)), "rejected": len(bad)}
+        if w.counts["in"] and not counts["in"]:
+            continue  # everything was filtered on purpose: not an input error
+        check_rejects(w.dir, counts, bad, max_fraction)
+
+
+def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path, params, info: dict) -> dict:
+    """The three splits of `domain` under data_root/shards/<domain>/, real_train's labels kept
+    apart in data_root/labels/<domain>/real_train.parquet; fails on too many rejects."""
+    shard_dir, size = Path(data_root) / "shards" / domain, params.ingest.shard_size
+    writers = {"synthetic": ShardWriter(shard_dir / "synthetic", size, info),
+               "real_train": LabelsApartWriter(shard_dir / "real_train", size, info),
+               "real_test": ShardWriter(shard_dir / "real_test", size, info)}
+    counts = run_ingest(items, load, writers, workers=params.ingest.workers, desc=f"ingest {domain}")
+    labels_path = Path(data_root) / "labels" / domain / "real_train.parquet"
+    write_labels(writers["real_train"].label_rows, labels_path)
+    check_all_rejects(writers, params.ingest.max_reject_fraction)
+    return {"counts": counts, "labels": str(labels_path)}

@@ -12,16 +12,13 @@ import hashlib
 from functools import partial
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
-from pipeline.ingest import open_writers, run_ingest
+from pipeline.ingest import ingest_domain
 from pipeline.params import Params, to_dict
-from pipeline.shards import Reject, ShardWriter, check_rejects, flatten
+from pipeline.shards import Reject
 
 SPLITS = ("synthetic", "real_train", "real_test")
-FILTERED = "filtered:"  # a record dropped by a param on purpose (head pose), not bad input
 
 
 def detect_format(path: Path, side: str) -> str:
@@ -89,37 +86,6 @@ def _with_split(rec, split: str):
     return rec
 
 
-class LabelsApartWriter(ShardWriter):
-    """real_train: writes samples without labels and keeps the labels apart for the oracle."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.label_rows: list[dict] = []
-
-    def write_encoded(self, key: str, png: bytes, meta: dict) -> None:
-        meta = dict(meta)
-        labels = meta.pop("labels", None)
-        if labels is not None:
-            self.label_rows.append({"key": key, **flatten({"labels": labels})})
-        super().write_encoded(key, png, meta)
-
-
-def write_labels(rows: list[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(rows) if rows else pa.table({"key": pa.array([], pa.string())})
-    pq.write_table(table, path)
-
-
-def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> None:
-    """The reject-fraction check per split; records filtered on purpose do not count as bad."""
-    for w in writers.values():
-        bad = [r for r in w.rejects if not r.reason.startswith(FILTERED)]
-        counts = {"in": w.counts["in"] - (len(w.rejects) - len(bad)), "rejected": len(bad)}
-        if w.counts["in"] and not counts["in"]:
-            continue  # everything was filtered on purpose: not an input error
-        check_rejects(w.dir, counts, bad, max_fraction)
-
-
 def load_tagged(tagged, synthetic, real) -> list:
     """Items of both sides go through one parallel pass: ("synthetic" | "real", item)."""
     side, item = tagged
@@ -145,17 +111,9 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list, par
 def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
     """Write the three eye splits under out_root/shards/eyes and the real_train labels; returns counts."""
     items, load, formats = plan(params, synthetic_dir, real_dir)
-    shard_dir = Path(out_root) / "shards" / "eyes"
     info = {"domain": "eyes", "params": to_dict(params.eyes.ingest),
             "synthetic": {"path": str(synthetic_dir), "format": formats["synthetic"]},
             "real": {"path": str(real_dir), "format": formats["real"]}}
-    writers = open_writers(shard_dir, ("synthetic", "real_test"), params.ingest.shard_size, info)
-    writers["real_train"] = LabelsApartWriter(shard_dir / "real_train", params.ingest.shard_size, info)
-    counts = run_ingest(items, load, writers, workers=params.ingest.workers, desc="ingest eyes")
-    labels_path = Path(out_root) / "labels" / "eyes" / "real_train.parquet"
-    write_labels(writers["real_train"].label_rows, labels_path)
-    check_all_rejects(writers, params.ingest.max_reject_fraction)
-    return {"counts": counts, "labels": str(labels_path), "formats": formats}
-
+    return {**ingest_domain("eyes", items, load, out_root, params, info), "formats": formats}
 
 ingest = ingest_eyes  # the name stages/ingest.py calls for every domain

@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.crops import hands as crops
 from pipeline.errors import PipelineError
 from pipeline.formats import nyu, rel_source
-from pipeline.ingest import open_writers, run_ingest
+from pipeline.ingest import ingest_domain
 from pipeline.params import HandIngest, Params, to_dict
 from pipeline.shards import Reject, Sample
 
@@ -56,7 +56,8 @@ def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> lis
         labels = {}
         problem = ""
         if i <= n_rows:
-            labels = {"joints_uvd": _tuples(joints.uvd[i - 1, eval_ids]), "joints_xyz": _tuples(joints.xyz[i - 1, eval_ids])}
+            labels = {"joints_uvd": _tuples(joints.uvd[i - 1, eval_ids]),
+                      "joints_xyz": _tuples(joints.xyz[i - 1, eval_ids])}
         elif joints is not None:
             problem = f"no label row: joint_data.mat has {n_rows} frames, the folder {len(files)} {prefix} PNGs"
         frames.append(Frame(split, str(path), rel_source(path, data_root), path.stem, problem=problem, **labels))
@@ -129,23 +130,10 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list[Fram
 
 def ingest_hands(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
     """Write the three hand splits under out_root/shards/hands and the real_train labels; returns counts."""
-    # the real_train writer that keeps labels apart is the eye ingest's; imported here so the
-    # worker processes, which only need load_frame, do not import the eye readers
-    from pipeline.ingest_eyes import LabelsApartWriter, write_labels
-
     frames, load = plan(params, synthetic_dir, real_dir)
-    shard_dir = Path(out_root) / "shards" / "hands"
     info = {"domain": "hands", "params": to_dict(params.hands.ingest),
             "synthetic": str(synthetic_dir), "real": str(real_dir)}
-    writers = open_writers(shard_dir, ("synthetic", "real_test"), params.ingest.shard_size, info)
-    writers["real_train"] = LabelsApartWriter(shard_dir / "real_train", params.ingest.shard_size, info)
-    counts = run_ingest(frames, load, writers, workers=params.ingest.workers, desc="ingest hands")
-    labels_path = Path(out_root) / "labels" / "hands" / "real_train.parquet"
-    write_labels(writers["real_train"].label_rows, labels_path)
-    for w in writers.values():
-        w.check_rejects(params.ingest.max_reject_fraction)
-    return {"counts": counts, "labels": str(labels_path)}
-
+    return ingest_domain("hands", frames, load, out_root, params, info)
 
 ingest = ingest_hands  # the name stages/ingest.py calls for every domain
 

@@ -45,7 +45,8 @@ def test_encode_decode_round_trip_in_nyu_channels():
     png = nyu.encode_depth(depth)
     bgr = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
     assert bgr.shape == (480, 640, 3) and bgr.dtype == np.uint8
-    assert np.array_equal(bgr[..., 1], depth >> 8) and np.array_equal(bgr[..., 0], depth & 255) and not bgr[..., 2].any()
+    assert np.array_equal(bgr[..., 1], depth >> 8) and np.array_equal(bgr[..., 0], depth & 255)
+    assert not bgr[..., 2].any()
     assert np.array_equal(nyu.decode_depth(png), depth)
 
 
@@ -105,7 +106,8 @@ def test_three_kinect_mat_picks_the_asked_camera_and_synthdepth_prefix(tmp_path)
 
 
 def test_mat_with_wrong_shape_is_refused(tmp_path):
-    scipy.io.savemat(str(tmp_path / "joint_data.mat"), {"joint_uvd": np.zeros((2, 14, 3)), "joint_xyz": np.zeros((2, 14, 3))})
+    flat = np.zeros((2, 14, 3))  # one camera, 14 joints: not NYU's [kinect][frame, 36, 3]
+    scipy.io.savemat(str(tmp_path / "joint_data.mat"), {"joint_uvd": flat, "joint_xyz": flat})
     with pytest.raises(nyu.NyuFormatError, match="joint_uvd has shape"):
         nyu.read_joint_data(tmp_path / "joint_data.mat")
 

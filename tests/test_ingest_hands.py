@@ -106,7 +106,8 @@ def test_real_train_crops_come_from_depth_never_from_labels(ingested, raw, tmp_p
     ingest_hands(params(), moved / "synthetic", moved / "real", tmp_path / "data")
     train = "shards/hands/real_train/real_train-000000.tar"
     assert (tmp_path / "data" / train).read_bytes() == (out / train).read_bytes()
-    assert (tmp_path / "data/labels/hands/real_train.parquet").read_bytes() != (out / "labels/hands/real_train.parquet").read_bytes()
+    labels = "labels/hands/real_train.parquet"
+    assert (tmp_path / "data" / labels).read_bytes() != (out / labels).read_bytes()
 
 
 def write_png(path: Path, image: np.ndarray) -> None:

@@ -5,7 +5,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from pipeline.nets.discriminator import GlobalDiscriminator, LocalDiscriminator, build_discriminator
-from pipeline.nets.refiner import Refiner, refiner_flops
+from pipeline.nets.refiner import Refiner, pseudo_noise, refiner_flops
 
 
 @pytest.mark.parametrize("shape", [(35, 55), (64, 64)])
@@ -59,3 +59,25 @@ def test_refiner_flops_match_flop_counter():
     with FlopCounterMode(display=False) as counter:
         r(torch.zeros(2, 1, 35, 55))
     assert counter.get_total_flops() == 2 * refiner_flops(16, 3, 35, 55)  # batch of 2
+
+
+def test_pseudo_noise_is_deterministic_uniform_and_differs_between_images():
+    x = torch.rand(4, 1, 35, 55) * 2 - 1
+    z = pseudo_noise(x, 2)
+    assert z.shape == (4, 2, 35, 55) and torch.equal(z, pseudo_noise(x.clone(), 2))
+    assert z.min() >= -1 and z.max() < 1 and abs(z.mean()) < 0.02 and abs(z.std() - 3 ** -0.5) < 0.02
+    flat = torch.zeros(2, 1, 35, 55)
+    flat[1, 0, 0, 0] = 0.5  # one pixel differs: the whole field differs (a per-image seed)
+    zf = pseudo_noise(flat, 1)
+    assert zf[0].std() > 0.5 and (zf[0] != zf[1]).float().mean() > 0.99
+
+
+def test_refiner_with_noise_fields_is_a_function_of_its_input():
+    r = Refiner(1, 8, 2, noise_channels=2).eval()
+    x = torch.rand(2, 1, 35, 55) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(r(x), r(x.clone()))
+    assert r.stem.in_channels == 3
+    with FlopCounterMode(display=False) as counter:
+        r(x)
+    assert counter.get_total_flops() == 2 * refiner_flops(8, 2, 35, 55, noise_channels=2)

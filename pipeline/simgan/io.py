@@ -1,6 +1,6 @@
 """The refiner file models/refiner-<domain>.pt (team contract) and its checked loader.
 
-Format: {"state_dict", "config": {domain, in_channels, channels, blocks, height, width},
+Format: {"state_dict", "config": {domain, in_channels, channels, blocks, noise_channels, height, width},
 "mlflow_run_id", "steps"}, saved atomically and loaded with weights_only=True (no pickle).
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ def refiner_config(params: Params, domain: str) -> dict:
     cfg = params.domain(domain).train_refiner
     height, width = crop_shape(params, domain)
     return {"domain": domain, "in_channels": 1, "channels": cfg.channels, "blocks": cfg.blocks,
-            "height": height, "width": width}
+            "noise_channels": cfg.noise_channels, "height": height, "width": width}
 
 
 def build_refiner(config: dict) -> Refiner:
-    return Refiner(config["in_channels"], config["channels"], config["blocks"])
+    return Refiner(config["in_channels"], config["channels"], config["blocks"], config.get("noise_channels", 0))
 
 
 def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, mlflow_run_id: str, steps: int) -> None:
@@ -50,7 +50,8 @@ def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner
     except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
         raise PipelineError(f"{path}: not a refiner checkpoint ({type(e).__name__}: {e})") from None
     expected = refiner_config(params, domain)
-    wrong = {k: (config.get(k), v) for k, v in expected.items() if config.get(k) != v}
+    wrong = {k: (config.get(k, 0 if k == "noise_channels" else None), v) for k, v in expected.items()
+             if config.get(k, 0 if k == "noise_channels" else None) != v}
     if wrong:
         detail = ", ".join(f"{k}: file has {got!r}, params want {want!r}" for k, (got, want) in wrong.items())
         raise PipelineError(f"{path}: refiner does not match params ({detail}); re-run train_refiner@{domain}")

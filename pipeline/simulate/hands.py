@@ -6,9 +6,10 @@
 
 The synthetic side uses NYU's synthdepth prefix, so pointing `hands.simulate.synthetic_dir` at a
 real NYU split folder reads its synthdepth renders through the same code. Work is cut into units
-of UNIT frames, each drawing from its own seeded Generator and writing its own PNGs, so the
-files are byte-identical for a seed whatever the number of processes; joint_data.mat is written
-by the parent from the units' joints, in frame order.
+of UNIT frames (one real-like room each, like a recording session), each drawing from its own
+seeded Generator and writing its own PNGs, so the files are byte-identical for a seed whatever
+the number of processes, and a larger run extends a smaller one; joint_data.mat is written by
+the parent from the units' joints, in frame order.
 """
 from __future__ import annotations
 
@@ -73,19 +74,17 @@ def sample_hands(rng: np.random.Generator, n: int, real: bool, p: HandSimulate) 
 def write_unit(out_dir: str, split: str, seed: int, n_total: int, p: HandSimulate, k: int) -> np.ndarray:
     """Frames k*UNIT+1 .. of a split: PNGs written here, their (n, 36, 3) joints xyz returned.
 
-    The unit's room and each frame draw from their own generators, so frame i is the same
-    whatever the number of frames asked for (a larger run extends a smaller one)."""
+    A unit always draws UNIT hands (and its room) before rendering in frame order, so frame i is
+    the same whatever the number of frames asked for: a larger run extends a smaller one."""
     stream, _, prefix, real = SPLITS[split]
-    room = sample_room(np.random.default_rng([seed, stream, k]), REAL_STEP, p.min_distance_mm,
-                       p.max_distance_mm) if real else None
-    joints = []
-    for index in range(k * UNIT + 1, min((k + 1) * UNIT, n_total) + 1):
-        rng = np.random.default_rng([seed, stream, k, index])
-        points, scales = sample_hands(rng, 1, real, p)
-        png = nyu.encode_depth(render_frame(points[0], scales[0], rng, room))
-        (Path(out_dir) / nyu.frame_name(index, 1, prefix)).write_bytes(png)
-        joints.append(points[0, :nyu.N_JOINTS])
-    return np.stack(joints)
+    rng = np.random.default_rng([seed, stream, k])
+    points, scales = sample_hands(rng, UNIT, real, p)
+    room = sample_room(rng, REAL_STEP, p.min_distance_mm, p.max_distance_mm) if real else None
+    n = min(UNIT, n_total - k * UNIT)
+    for i in range(n):
+        png = nyu.encode_depth(render_frame(points[i], scales[i], rng, room))
+        (Path(out_dir) / nyu.frame_name(k * UNIT + i + 1, 1, prefix)).write_bytes(png)
+    return points[:n, :nyu.N_JOINTS]
 
 
 def simulate_split(out_dir: Path, split: str, n: int, p: HandSimulate, seed: int) -> int:

@@ -46,12 +46,15 @@ def shadow(z: np.ndarray) -> np.ndarray:
     return proj < np.maximum.accumulate(proj, axis=1) - np.float32(0.5 * step)
 
 
-def depth_edges(z: np.ndarray, rel: float = 0.03) -> np.ndarray:
-    """Pixels whose 3x3 neighbourhood spans a depth jump of more than `rel` of the depth (or
-    borders missing depth)."""
+def depth_edges(z: np.ndarray, jump_px: float = 1.5) -> np.ndarray:
+    """Pixels whose 3x3 neighbourhood spans a disparity jump of more than `jump_px` pixels (a
+    depth edge as the sensor sees it; a far surface seen at a grazing angle is not one), or
+    borders missing depth."""
+    with np.errstate(divide="ignore"):
+        disparity = np.float32(BF) / z  # no depth: inf
+    disparity[~np.isfinite(disparity)] = 0
     kernel = np.ones((3, 3), np.uint8)
-    top = cv2.dilate(z, kernel)
-    return top - cv2.erode(z, kernel) > np.float32(rel) * top
+    return cv2.dilate(disparity, kernel) - cv2.erode(disparity, kernel) > np.float32(jump_px)
 
 
 def jitter(z: np.ndarray, rng: np.random.Generator, block: int = 4) -> np.ndarray:

@@ -64,7 +64,6 @@ def capsule_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 CAPSULES, CAPSULE_R = capsule_table()
-FOREARM_CAPSULE = len(CAPSULES) - 1
 
 
 def joint_radii() -> np.ndarray:

@@ -51,7 +51,8 @@ def tiles(split_dir: Path, title: str) -> np.ndarray:
         bgr = cv2.resize(colour_depth(nyu.read_depth(path)), (nyu.WIDTH // 2, nyu.HEIGHT // 2),
                          interpolation=cv2.INTER_NEAREST)
         draw_joints(bgr, joints[index - 1, list(nyu.EVAL_JOINTS), :2], 0.5)
-        cv2.putText(bgr, f"{title} {path.name}", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(bgr, f"{title} {path.name}", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
+                    cv2.LINE_AA)
         row.append(bgr)
     row += [np.zeros_like(row[0])] * (PER_ROW - len(row))
     return np.hstack(row)
@@ -60,7 +61,8 @@ def tiles(split_dir: Path, title: str) -> np.ndarray:
 def write_preview(raw_root: Path, out_png: Path) -> Path:
     """Generated folders, or the real NYU folders that simulate@hands pointed at (source.json)."""
     synthetic, real = raw_dirs(raw_root)
-    grid = np.vstack([tiles(synthetic, "synthetic"), tiles(real / "train", "real")])
+    generated = not (Path(raw_root) / "source.json").exists()
+    grid = np.vstack([tiles(synthetic, "synthetic"), tiles(real / "train", "real-like" if generated else "real")])
     out_png.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_png), grid)
     return out_png
