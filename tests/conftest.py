@@ -54,6 +54,13 @@ def make_tiny_repo(dest: Path) -> Path:
     return dest
 
 
+def clone_repo(src: Path, dest: Path) -> Path:
+    """A `git clone` of a repo made by make_tiny_repo: the same sources, however the live work
+    tree (which other people edit) has moved on since."""
+    subprocess.run(["git", "clone", "-q", str(src), str(dest)], check=True, capture_output=True)
+    return dest
+
+
 @pytest.fixture
 def tiny_repo(tmp_path) -> Path:
     return make_tiny_repo(tmp_path / "repo")

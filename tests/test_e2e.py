@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import make_tiny_repo, tool_env
+from conftest import clone_repo, make_tiny_repo, tool_env
 from flows import dag as dagmod
 from flows.dvc_cli import RAN
 from pipeline.params import DOMAINS
@@ -65,8 +65,14 @@ def without_timings(doc):
 
 
 @pytest.fixture(scope="module")
-def reproduced(tmp_path_factory) -> tuple[Path, str]:
-    repo = make_tiny_repo(tmp_path_factory.mktemp("e2e") / "repo")
+def snapshot(tmp_path_factory) -> Path:
+    """One copy of the work tree on the tiny profile; every test clones it, so all run the same code."""
+    return make_tiny_repo(tmp_path_factory.mktemp("e2e") / "snapshot")
+
+
+@pytest.fixture(scope="module")
+def reproduced(snapshot, tmp_path_factory) -> tuple[Path, str]:
+    repo = clone_repo(snapshot, tmp_path_factory.mktemp("e2e") / "repo")
     return repo, dvc(repo, "repro")
 
 
@@ -97,9 +103,9 @@ def test_second_repro_is_up_to_date(reproduced, dag):
     assert "Data and pipelines are up to date." in dvc(repo, "status")
 
 
-def test_flow_gives_the_same_outputs_and_a_clean_status(reproduced, tmp_path, prefect_home):
+def test_flow_gives_the_same_outputs_and_a_clean_status(snapshot, reproduced, tmp_path, prefect_home):
     repo, _ = reproduced
-    fresh = make_tiny_repo(tmp_path / "flow")
+    fresh = clone_repo(snapshot, tmp_path / "flow")
     proc = subprocess.run([str(Path(sys.executable).parent / "simgan"), "flow", "--repo", str(fresh)],
                           cwd=fresh, env=tool_env(), capture_output=True, text=True)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
