@@ -142,14 +142,14 @@ class TrainEstimator:
 
 @dataclass(frozen=True)
 class Realism:
-    epochs: int = fld(4, ge=1)
+    epochs: int = fld(15, ge=1)
     batch_size: int = fld(128, ge=2)
     lr: float = fld(2e-3, gt=0)
     width: int = fld(16, ge=1, doc="C2ST classifier's first conv channels")
     max_samples: int = fld(2000, ge=10, doc="per set (real, synthetic, refined)")
     test_fraction: float = fld(0.3, gt=0, lt=1)
     kid_subsets: int = fld(50, ge=1)
-    kid_subset_size: int = fld(500, ge=2)
+    kid_subset_size: int = fld(200, ge=2, doc="images per KID subset (at most the held-out count)")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
 
 

@@ -29,15 +29,17 @@ from pipeline.params import Realism
 
 
 class C2STNet(nn.Module):
-    """Three stride-2 3x3 convs, global average pool, a linear logit."""
+    """Four stride-2 3x3 conv + batch-norm layers (receptive field 31 px: the whole eye crop, a
+    finger's edge), global average pool, a linear logit."""
 
     def __init__(self, width: int = 16):
         super().__init__()
-        w = width
-        self.features = nn.Sequential(
-            nn.Conv2d(1, w, 3, 2, 1), nn.ReLU(inplace=True), nn.Conv2d(w, 2 * w, 3, 2, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(2 * w, 4 * w, 3, 2, 1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.logit = nn.Linear(4 * w, 1)
+        layers, c_in = [], 1
+        for c_out in (width, 2 * width, 4 * width, 8 * width):
+            layers += [nn.Conv2d(c_in, c_out, 3, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+            c_in = c_out
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.logit = nn.Linear(c_in, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.logit(self.features(x)).squeeze(1)

@@ -1,8 +1,9 @@
 """Low-level appearance statistics: does the refined set move from synthetic towards real?
 
-Cheap, interpretable numbers beside the grid (the realism stage measures it properly): mean
-and standard deviation of intensity (brightness, contrast), mean gradient magnitude (sharpness
-vs blur) and high-frequency energy (noise: |x - 3x3 box blur(x)|).
+Cheap, interpretable numbers beside the grid (the realism stage measures it properly), each
+computed per image and then averaged: brightness (mean), the spread of brightness across
+images (exposure variety), contrast (per-image standard deviation), sharpness (mean gradient
+magnitude; blur lowers it) and noise (high-frequency energy |x - 3x3 box blur(x)|).
 """
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import torch.nn.functional as F
 def appearance(x: torch.Tensor) -> dict[str, float]:
     """Statistics of a batch (N, 1, H, W) of [-1, 1] images."""
     x = x.float()
+    means = x.mean(dim=(1, 2, 3))
     dx = (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
     dy = (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
     blurred = F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
-    return {"mean": x.mean().item(), "std": x.std().item(), "gradient": ((dx + dy) / 2).item(),
+    return {"brightness": means.mean().item(), "brightness_spread": means.std().item(),
+            "contrast": x.std(dim=(1, 2, 3)).mean().item(), "gradient": ((dx + dy) / 2).item(),
             "high_freq": (x - blurred).abs().mean().item()}
 
 
