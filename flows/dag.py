@@ -78,3 +78,23 @@ def downstream(dag: Dag, stages: set[str]) -> set[str]:
         if dag.upstream[s] & out:
             out.add(s)
     return out
+
+
+def chain_lengths(dag: Dag) -> dict[str, int]:
+    """Stages on the longest chain from each stage to the end of the DAG (itself included):
+    the scheduling priority, so the critical path (refine -> estimator on refined -> ...) goes first."""
+    consumers: dict[str, list[str]] = {s: [] for s in dag.stages}
+    for s in dag.stages:
+        for u in dag.upstream[s]:
+            consumers[u].append(s)
+    length: dict[str, int] = {}
+    for s in reversed(topological_order(dag)):
+        length[s] = 1 + max((length[c] for c in consumers[s]), default=0)
+    return length
+
+
+def ready(dag: Dag, done: set[str], started: set[str]) -> list[str]:
+    """Stages not started whose upstream stages are all done, critical path first."""
+    priority, rank = chain_lengths(dag), {s: i for i, s in enumerate(dag.stages)}
+    runnable = [s for s in dag.stages if s not in started and dag.upstream[s] <= done]
+    return sorted(runnable, key=lambda s: (-priority[s], rank[s]))

@@ -2,12 +2,13 @@
 
 Every stage is one task that runs `dvc repro --single-item <stage>` (flows/dvc_cli.py), so
 DVC alone decides what is up to date and caches outputs: after a flow run `dvc status` is
-clean and the outputs are those `dvc repro` gives. Stages are submitted in topological order
-with their upstream stages as `wait_for`; independent ones (the two domains, the estimator
+clean and the outputs are those `dvc repro` gives. A stage is submitted once its upstream
+stages succeeded (critical path first); independent ones (the two domains, the estimator
 matrix) run side by side, at most `max_parallel` at once.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import time
 from pathlib import Path
@@ -16,7 +17,6 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
-from prefect.futures import wait
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -107,19 +107,30 @@ def register_models(repo: str, domains: list[str]) -> list[str]:
 
 
 def run_dag(dag: dagmod.Dag, repo: str, env: dict[str, str], max_parallel: int, retries: int) -> dict[str, str]:
-    """Submit every stage after its upstream stages; raise naming the failed ones."""
+    """Run every stage once its upstream stages succeeded, at most `max_parallel` at a time, the
+    critical path first; stages after a failure are not run (the others go on, as `dvc repro -k`)."""
     stage_task = run_stage.with_options(retries=retries)
-    futures = {}
+    futures, running, done, failed = {}, set(), set(), []
     with ThreadPoolTaskRunner(max_workers=max_parallel) as runner:
-        for stage in dagmod.topological_order(dag):
-            futures[stage] = runner.submit(stage_task, {"stage": stage, "repo": repo, "env": env},
-                                           wait_for=[futures[u] for u in dag.upstream[stage]])
-        wait(list(futures.values()))
-    failed = [s for s, f in futures.items() if f.state.is_failed() or f.state.is_crashed()]
-    not_run = [s for s, f in futures.items() if not f.state.is_final()]
+        while True:
+            for stage in dagmod.ready(dag, done, set(futures))[: max_parallel - len(running)]:
+                futures[stage] = runner.submit(stage_task, {"stage": stage, "repo": repo, "env": env},
+                                               wait_for=[futures[u] for u in dag.upstream[stage]])  # lineage in the UI
+                running.add(stage)
+            if not running:
+                break
+            finished, _ = concurrent.futures.wait([futures[s].wrapped_future for s in running],
+                                                  return_when=concurrent.futures.FIRST_COMPLETED)
+            for stage in [s for s in running if futures[s].wrapped_future in finished]:
+                running.discard(stage)
+                if futures[stage].state.is_completed():
+                    done.add(stage)
+                else:
+                    failed.append(stage)
+    not_run = [s for s in dag.stages if s not in futures]
     if failed or not_run:
         raise PipelineError(f"{Path(repo) / 'dvc.yaml'}: failed stages {failed}; not run (upstream failed) {not_run}")
-    return {s: f.result().outcome for s, f in futures.items()}
+    return {s: futures[s].result().outcome for s in dag.stages}
 
 
 @flow(name="simgan-pipeline", log_prints=True)

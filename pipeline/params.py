@@ -138,6 +138,8 @@ class TrainEstimator:
     intensity: float = fld(0.1, ge=0, lt=1, doc="eyes: contrast/brightness jitter amplitude")
     width: int = fld(16, ge=1, doc="gaze: 32 is the paper's net; hands: first conv's channels")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
+    threads: int = fld(1, ge=0, doc="torch CPU threads (0 = all cores); 1 keeps the model bytes the same "
+                       "on any core count and avoids OpenMP stalls when stages share the cores")
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class Realism:
     kid_subsets: int = fld(50, ge=1)
     kid_subset_size: int = fld(200, ge=2, doc="images per KID subset (at most the held-out count)")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
+    threads: int = fld(1, ge=0, doc="torch CPU threads (0 = all cores), as train_estimator.threads")
 
 
 # ---------------------------------------------------------------- domains

@@ -17,19 +17,21 @@ from pipeline.estimate.outputs import write_csv, write_json
 from pipeline.estimate.data import TRAINING_DATA, load_labelled
 from pipeline.estimate.evaluate import evaluate
 from pipeline.estimate.model import load_estimator
+from pipeline.estimate.train import set_threads
 from pipeline.stagecli import stage_main, stage_parser
 
 
 def run(args, params) -> None:
     import mlflow
 
+    cfg = params.domain(args.domain).train_estimator
+    set_threads(cfg.threads)
     name = f"{args.domain}-{args.data}"
     split_dir = Path(args.split or f"data/shards/{args.domain}/real_test")
     model_path = Path(args.model or f"models/estimator-{name}.pt")
     split = load_labelled(args.domain, split_dir)
     model, _ = load_estimator(model_path, args.domain, split.images.shape[2:])
-    metrics, curve = evaluate(args.domain, model, split, pick_device(),
-                              params.domain(args.domain).train_estimator.precision)
+    metrics, curve = evaluate(args.domain, model, split, pick_device(), cfg.precision)
     doc = {"domain": args.domain, "training_data": args.data, "split": split_dir.name, **metrics}
     out = Path(f"metrics/evaluate-{name}.json")
     write_json(out, doc)

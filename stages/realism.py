@@ -18,6 +18,7 @@ from pipeline import tracking
 from pipeline.device import pick_device
 from pipeline.estimate.model import load_estimator
 from pipeline.estimate.outputs import write_csv, write_json
+from pipeline.estimate.train import set_threads
 from pipeline.params import to_dict
 from pipeline.realism import load_sets, measure_realism
 from pipeline.stagecli import stage_main
@@ -38,6 +39,7 @@ def run(args, params) -> None:
     import mlflow
 
     cfg = params.domain(args.domain).realism
+    set_threads(cfg.threads)
     sets = load_sets(args.domain, "data/shards", cfg.max_samples, params.seed)
     oracle_path = Path(f"models/estimator-{args.domain}-real_train.pt")
     oracle, _ = load_estimator(oracle_path, args.domain, sets["real"].shape[2:])

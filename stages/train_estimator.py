@@ -15,7 +15,7 @@ from pipeline.device import pick_device
 from pipeline.estimate.data import TRAINING_DATA, load_labelled, training_paths
 from pipeline.estimate.outputs import write_csv
 from pipeline.estimate.model import estimator_config, save_estimator
-from pipeline.estimate.train import fit
+from pipeline.estimate.train import fit, set_threads
 from pipeline.params import to_dict
 from pipeline.stagecli import stage_main, stage_parser
 
@@ -24,6 +24,7 @@ def run(args, params) -> None:
     import mlflow
 
     cfg = params.domain(args.domain).train_estimator
+    set_threads(cfg.threads)
     split_dir, labels = training_paths("data", args.domain, args.data)
     data = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=params.seed)
     config = estimator_config(args.domain, cfg.width, data.images.shape[2:])

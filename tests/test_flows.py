@@ -11,6 +11,25 @@ import yaml
 
 from conftest import tool_env
 from flow_fixtures import TOY_DOT, make_toy_repo
+
+REAL_SHAPED_DOT = """strict digraph {
+"simulate@eyes";
+"ingest@eyes";
+"train_refiner@eyes";
+"refine@eyes";
+"train_estimator@eyes-synthetic";
+"train_estimator@eyes-refined";
+"evaluate@eyes-refined";
+"report";
+"simulate@eyes" -> "ingest@eyes";
+"ingest@eyes" -> "train_refiner@eyes";
+"ingest@eyes" -> "train_estimator@eyes-synthetic";
+"train_refiner@eyes" -> "refine@eyes";
+"refine@eyes" -> "train_estimator@eyes-refined";
+"train_estimator@eyes-refined" -> "evaluate@eyes-refined";
+"evaluate@eyes-refined" -> "report";
+"train_estimator@eyes-synthetic" -> "report";
+}"""
 from flows import dag as dagmod
 from flows import dvc_cli
 from flows import pipeline_flow as pf
@@ -58,6 +77,14 @@ def test_downstream_is_transitive():
     assert dagmod.downstream(dag, {"make@hands"}) == {"make@hands", "use@hands-b", "report"}
 
 
+def test_ready_runs_the_critical_path_first():
+    dag = dagmod.parse_dot(REAL_SHAPED_DOT)
+    assert dagmod.chain_lengths(dag)["refine@eyes"] == 4  # refine -> estimator -> evaluate -> report
+    after_refiners = {"simulate@eyes", "ingest@eyes", "train_refiner@eyes"}
+    assert dagmod.ready(dag, after_refiners, after_refiners) == ["refine@eyes", "train_estimator@eyes-synthetic"]
+    assert dagmod.ready(dag, set(), {"simulate@eyes"}) == []
+
+
 def test_outcome_of_reads_dvc_messages():
     assert dvc_cli.outcome_of("a@x", ["Running stage 'a@x':", "> cmd"]) == "ran"
     assert dvc_cli.outcome_of("a@x", ["Stage 'a@x' didn't change, skipping"]) == "skipped"
@@ -101,21 +128,33 @@ def test_ensure_store_creates_the_mlflow_store_once(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- the real flow, once
 @pytest.mark.slow
-@pytest.mark.timeout(600)
-def test_flow_runs_independent_stages_concurrently_and_matches_dvc_repro(tmp_path, prefect_home):
+@pytest.mark.timeout(900)
+def test_flow_retries_a_failing_stage_resumes_and_matches_dvc_repro(tmp_path, prefect_home):
     flow_repo, repro_repo = make_toy_repo(tmp_path / "flow"), make_toy_repo(tmp_path / "repro")
-    simgan = Path(sys.executable).parent / "simgan"
-    proc = subprocess.run([str(simgan), "flow", "--repo", str(flow_repo), "--max-parallel", "4", "--no-registry"],
-                          cwd=flow_repo, env=tool_env(), capture_output=True, text=True)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-6000:]
+    simgan = [str(Path(sys.executable).parent / "simgan"), "flow", "--repo", str(flow_repo), "--no-registry",
+              "--max-parallel", "4", "--retries", "1"]
+    good_params = (flow_repo / "params.yaml").read_text()
+    (flow_repo / "params.yaml").write_text("eyes:\n  n: 3\nhands: {}\n")  # make@hands fails: no hands.n
+
+    failed = subprocess.run(simgan, cwd=flow_repo, env=tool_env(), capture_output=True, text=True)
+    log = failed.stdout + failed.stderr
+    assert failed.returncode == 1, log[-6000:]
+    assert "Retry 1/1 will start" in log and "Retries are exhausted" in log
+    assert "failed stages ['make@hands']; not run (upstream failed) ['use@hands-a', 'use@hands-b', 'report']" in log
+    assert (flow_repo / "out" / "use-eyes-b.txt").exists()  # the independent branch went on
+
+    (flow_repo / "params.yaml").write_text(good_params)
+    resumed = subprocess.run(simgan, cwd=flow_repo, env=tool_env(), capture_output=True, text=True)
+    log = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, log[-6000:]
     assert "Unable to acquire lock" not in log
-    for stage in ("make@eyes", "use@hands-b", "report"):
-        assert f"{stage}: ran" in log
-    # concurrency: some stage started before another one ended
-    events = (flow_repo / "events.log").read_text().split()
-    first_end = events.index("end")
-    assert events[:first_end].count("start") >= 2, events
+    assert "make@eyes: skipped" in log and "use@eyes-a: skipped" in log  # DVC's cache, through the flow
+    assert "make@hands: ran" in log and "report: ran" in log
+    # concurrency: in the resumed run, use@hands-a and use@hands-b overlapped
+    events = (flow_repo / "events.log").read_text().splitlines()
+    last_run = events[len(events) - 1 - events[::-1].index("start make@hands"):]
+    assert last_run.index("start use@hands-b") < last_run.index("end use@hands-a") or \
+        last_run.index("start use@hands-a") < last_run.index("end use@hands-b"), last_run
 
     assert dvc_cli.status(flow_repo) == {}
     subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=repro_repo, env=tool_env(), check=True,

@@ -22,6 +22,12 @@ from pipeline.estimate.model import build_estimator
 from pipeline.params import TrainEstimator
 
 
+def set_threads(threads: int) -> None:
+    """torch intra-op threads for this process (0 = leave torch's default: all cores)."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def index_stream(n: int, total: int, g: torch.Generator) -> torch.Tensor:
     """`total` sample indices: back-to-back random permutations of range(n)."""
     reps = math.ceil(total / n)
