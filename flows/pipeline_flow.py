@@ -123,6 +123,7 @@ def run_dag(dag: dagmod.Dag, repo: str, env: dict[str, str], max_parallel: int, 
                                                   return_when=concurrent.futures.FIRST_COMPLETED)
             for stage in [s for s in running if futures[s].wrapped_future in finished]:
                 running.discard(stage)
+                futures[stage].wait()  # takes the final state from the finished thread, not the API
                 if futures[stage].state.is_completed():
                     done.add(stage)
                 else:

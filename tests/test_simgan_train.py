@@ -76,6 +76,17 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
     assert run.info.run_id in {v.run_id for v in versions}
 
 
+def test_same_inputs_give_the_same_weights_and_metrics(data_root, tmp_path):
+    params = load_params(write_params(tmp_path / "params.yaml", steps=2))
+    runs = [Outputs.for_domain("eyes", tmp_path / name) for name in ("a", "b")]
+    for out in runs:
+        train_refiner(params, "eyes", data_root=data_root, outputs=out)
+    a, b = (torch.load(out.model, weights_only=True) for out in runs)
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    assert runs[0].metrics.read_bytes() == runs[1].metrics.read_bytes()
+    assert runs[0].grid.read_bytes() == runs[1].grid.read_bytes()
+
+
 def test_hands_train_on_depth_crops_of_the_params_size(tmp_path):
     data_root = write_hand_shards(tmp_path / "data", size=32)
     params = load_params(write_params(tmp_path / "params.yaml", domain="hands", hand_size=32, steps=2))

@@ -50,8 +50,8 @@ def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner
     except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
         raise PipelineError(f"{path}: not a refiner checkpoint ({type(e).__name__}: {e})") from None
     expected = refiner_config(params, domain)
-    wrong = {k: (config.get(k, 0 if k == "noise_channels" else None), v) for k, v in expected.items()
-             if config.get(k, 0 if k == "noise_channels" else None) != v}
+    config = {"noise_channels": 0, **config}  # files from before noise fields existed
+    wrong = {k: (config.get(k), v) for k, v in expected.items() if config.get(k) != v}
     if wrong:
         detail = ", ".join(f"{k}: file has {got!r}, params want {want!r}" for k, (got, want) in wrong.items())
         raise PipelineError(f"{path}: refiner does not match params ({detail}); re-run train_refiner@{domain}")

@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
@@ -22,22 +23,17 @@ from pipeline.nets.discriminator import build_discriminator
 from pipeline.params import Params
 from pipeline.simgan import distributed
 from pipeline.simgan.checkpoint import atomic_save, load_checkpoint, params_hash
-from pipeline.simgan.data import batch_stream, crop_shape, probe_images, split_dir
-from pipeline.simgan.grid import grid_image, write_png
+from pipeline.simgan.data import batch_stream, crop_shape, split_dir
+from pipeline.simgan.grid import write_png
 from pipeline.simgan.history import HistoryBuffer
 from pipeline.simgan.io import build_refiner, refiner_config, save_refiner
-from pipeline.simgan.losses import REAL, REFINED, patch_accuracy
+from pipeline.simgan.probe import Probe
 from pipeline.simgan.runlog import RunLog, open_run
-from pipeline.simgan.stats import appearance, gap_closed
 from pipeline.simgan.trainer import Schedule, SimGAN
 from pipeline.simgan.window import MetricWindow, check_finite
+from pipeline.shards import list_shards
 from pipeline.tracking import data_version
 
-GRID_ROWS, PROBE_SIZE = 8, 256
-
-
-def grid_rows(probe: torch.Tensor) -> torch.Tensor:
-    return probe[:: max(1, len(probe) // GRID_ROWS)][:GRID_ROWS]
 SPLITS = ("synthetic", "real_train")  # never real_test, never data/labels
 
 
@@ -86,20 +82,6 @@ def run_identity(params: Params, domain: str, inputs: dict[str, Path]) -> dict:
             "inputs": {name: data_version(d) for name, d in inputs.items()}}
 
 
-@torch.no_grad()
-def evaluate(gan: SimGAN, synthetic: torch.Tensor, real: torch.Tensor) -> dict:
-    """Probe metrics: mean |R(x) - x|, D accuracy on real and refined, appearance statistics."""
-    refined = gan.refine(synthetic)
-    with gan._autocast():
-        real_logits = gan.disc(gan.prepare(real)).float()
-        refined_logits = gan.disc(gan.prepare(refined)).float()
-    stats = {name: appearance(x) for name, x in (("synthetic", synthetic), ("refined", refined), ("real", real))}
-    return {"mean_abs_change": (refined.cpu() - synthetic).abs().mean().item(),
-            "d_acc_real": patch_accuracy(real_logits, REAL).item(),
-            "d_acc_refined": patch_accuracy(refined_logits, REFINED).item(),
-            "appearance": stats, "gap_closed": gap_closed(stats["synthetic"], stats["refined"], stats["real"])}
-
-
 @dataclass
 class TrainResult:
     metrics: dict
@@ -113,8 +95,9 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
     outputs = outputs or Outputs.for_domain(domain)
     world = distributed.setup(pick_device())
     inputs = {name: split_dir(data_root, domain, name) for name in SPLITS}
-    identity = run_identity(params, domain, inputs)
-    run_hash = params_hash(identity)
+    for split in inputs.values():
+        list_shards(split)  # a missing or empty split fails here, naming the folder
+    run_hash = params_hash(run_identity(params, domain, inputs))
     gan, schedule = build_simgan(params, domain, world), Schedule.of(cfg)
 
     start, run_id = 0, ""
@@ -123,7 +106,8 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
         gan.load_state_dict(saved["gan"])
         start, run_id = int(saved["step"]), saved["mlflow_run_id"]
         if gan.history is not None:  # ranks share rank 0's history; give each its own draws again
-            gan.history.generator.manual_seed(params.seed + 7919 * world.size * start + world.rank)
+            gan.history.generator.manual_seed(int(np.random.SeedSequence([params.seed, world.rank, start])
+                                                  .generate_state(1)[0]))
         log(f"resuming from step {start}/{schedule.total} ({outputs.checkpoint})", world)
     elif outputs.checkpoint.exists():
         log(f"{outputs.checkpoint} was written with other params or inputs: starting fresh", world)
@@ -133,8 +117,7 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
                   world_size=world.size, pin_memory=world.device.type == "cuda")
     synthetic = batch_stream(inputs["synthetic"], domain, shape, cfg.batch_size, **stream)
     real = batch_stream(inputs["real_train"], domain, shape, cfg.batch_size, **stream)
-    probe_syn = probe_images(inputs["synthetic"], domain, PROBE_SIZE) if world.is_main else None
-    probe_real = probe_images(inputs["real_train"], domain, PROBE_SIZE) if world.is_main else None
+    probe = Probe.read(inputs["synthetic"], inputs["real_train"], domain) if world.is_main else None
 
     log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)
     tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size)}
@@ -142,18 +125,19 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
         if not run_id:
             runlog.params({"domain": domain, "seed": params.seed, "height": shape[0], "width": shape[1],
                            "world_size": world.size, "device": world.device.type, **asdict(cfg)})
-        final = _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, runlog,
-                            outputs, run_hash, world, f"train_refiner@{domain}")
+        final = _train_loop(gan, schedule, start, synthetic, real, probe, runlog, outputs, run_hash, world,
+                            f"train_refiner@{domain}")
         log("training done", world)
         if world.is_main:
-            final = _finish(gan, params, domain, final, probe_syn, probe_real, runlog, outputs)
+            final = _finish(gan, params, domain, final, probe, runlog, outputs)
     distributed.barrier(world)
     distributed.teardown(world)
     return TrainResult(final, gan.final_refiner)
 
 
-def _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, runlog: RunLog,
-                outputs: Outputs, run_hash: str, world, where: str) -> dict:
+def _train_loop(gan: SimGAN, schedule: Schedule, start: int, synthetic, real, probe: Probe | None,
+                runlog: RunLog, outputs: Outputs, run_hash: str, world: distributed.World, where: str) -> dict:
+    """Steps start..total; logs, grids and checkpoints on the main rank; returns the last window's means."""
     cfg, window, last = gan.cfg, MetricWindow(), {}
     next_syn = lambda: gan.prepare(next(synthetic))  # noqa: E731
     next_real = lambda: gan.prepare(next(real))  # noqa: E731
@@ -169,13 +153,12 @@ def _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, ru
             last |= values
             if world.is_main:
                 values["images_per_s"] = images / (time.perf_counter() - t0)
-                values["mean_abs_change"] = (gan.refine(probe_syn[:64]).cpu() - probe_syn[:64]).abs().mean().item()
+                values["mean_abs_change"] = probe.mean_change(gan)
                 runlog.metrics(values, done)
                 log(f"step {done}/{schedule.total} {schedule.phase(step)} "
                     + " ".join(f"{k}={v:.4g}" for k, v in values.items()), world)
         if world.is_main and done % cfg.grid_every == 0:
-            rows = grid_rows(probe_syn)
-            runlog.grid(grid_image(rows, gan.refine(rows).cpu(), grid_rows(probe_real)), done)
+            runlog.grid(probe.grid(gan), done)
         if world.is_main and done % cfg.checkpoint_every == 0 and done < schedule.total:
             check_finite(window.means(), done, where)
             atomic_save({"step": done, "params_hash": run_hash, "mlflow_run_id": runlog.run_id,
@@ -183,12 +166,12 @@ def _train_loop(gan, schedule, start, synthetic, real, probe_syn, probe_real, ru
     return {"steps": schedule.total, **{k: last[k] for k in sorted(last)}}
 
 
-def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe_syn, probe_real,
-            runlog: RunLog, outputs: Outputs) -> dict:
+def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe: Probe, runlog: RunLog,
+            outputs: Outputs) -> dict:
     """Guard against identity collapse, then write the model, metrics and grid, and log them."""
     cfg = gan.cfg
-    probe = evaluate(gan, probe_syn, probe_real)
-    final = final | probe
+    scores = probe.evaluate(gan)
+    final = final | scores
     if final["mean_abs_change"] < cfg.min_mean_change:
         raise PipelineError(
             f"train_refiner@{domain}: the refiner collapsed to the identity: mean |R(x)-x| = "
@@ -196,12 +179,11 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe_syn, pr
             f"lower lam, raise lr_r, or train longer (steps); no model written")
     config = refiner_config(params, domain)
     save_refiner(outputs.model, gan.final_refiner, config, runlog.run_id, final["steps"])
-    rows = grid_rows(probe_syn)
-    write_png(grid_image(rows, gan.refine(rows).cpu(), grid_rows(probe_real)), outputs.grid)
+    write_png(probe.grid(gan), outputs.grid)
     outputs.metrics.parent.mkdir(parents=True, exist_ok=True)
     outputs.metrics.write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
-    runlog.metrics({k: v for k, v in probe.items() if isinstance(v, float)}
-                   | {f"gap_closed_{k}": v for k, v in probe["gap_closed"].items()}, final["steps"])
+    runlog.metrics({k: v for k, v in scores.items() if isinstance(v, float)}
+                   | {f"gap_closed_{k}": v for k, v in scores["gap_closed"].items()}, final["steps"])
     runlog.final(gan.final_refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
     outputs.checkpoint.unlink(missing_ok=True)
     log(f"wrote {outputs.model}, {outputs.metrics}, {outputs.grid}", distributed.World())

@@ -77,7 +77,8 @@ class SimGAN:
         """What the run delivers: the weight average once it has started, else R itself."""
         return self.ema.module if self.ema is not None and self.ema.n_averaged > 0 else self.refiner
 
-    def _autocast(self):
+    def amp(self):
+        """Mixed precision for this run's device and `precision` (pipeline.device)."""
         return autocast(self.device, self.cfg.precision)
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
@@ -90,7 +91,7 @@ class SimGAN:
 
     def pretrain_refiner_step(self, synthetic: torch.Tensor) -> dict[str, torch.Tensor]:
         """R learns to reproduce its input: self-regularization only."""
-        with self._autocast():
+        with self.amp():
             refined = self.r_train(synthetic)
         loss = self_regularization_loss(refined, synthetic, self.cfg.self_reg)
         self._update(self.opt_r, loss)
@@ -99,7 +100,7 @@ class SimGAN:
     def refiner_step(self, synthetic: torch.Tensor) -> dict[str, torch.Tensor]:
         """Fool D on every patch while staying close to the input: l_adv + lambda * l_reg."""
         set_requires_grad(self.disc, False)  # gradients flow through D to R, not into D
-        with self._autocast():
+        with self.amp():
             refined = self.r_train(synthetic)
             logits = self.disc(refined)
         adv = adversarial_loss(logits)
@@ -114,11 +115,11 @@ class SimGAN:
         """Real vs refined, the refined half fresh and half from the history buffer."""
         b = len(real)
         n_fresh = self.history.n_fresh(b) if self.history is not None else b
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), self.amp():
             fresh = self.refiner(synthetic[:n_fresh]).float()
         refined = self.history.mix(fresh, b) if self.history is not None else fresh
         batch = torch.cat([real, refined.to(real.dtype)]).contiguous(memory_format=memory_format(self.device))
-        with self._autocast():
+        with self.amp():
             logits = self.d_train(batch)
         real_logits, refined_logits = logits[:b], logits[b:]
         loss = discriminator_loss(real_logits, refined_logits)
@@ -139,7 +140,7 @@ class SimGAN:
 
     @torch.no_grad()
     def refine(self, x: torch.Tensor) -> torch.Tensor:
-        with self._autocast():
+        with self.amp():
             return self.final_refiner(self.prepare(x)).float()
 
     def state_dict(self) -> dict:

@@ -1,0 +1,57 @@
+"""Fixed probe images for what training reports: the grid, mean |R(x)-x|, D accuracy, appearance.
+
+The probe is read once (main rank): PROBE_SIZE images spread over each split, so every number
+and grid of a run, and of a resumed run, is computed on the same images.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.simgan.data import probe_images
+from pipeline.simgan.grid import grid_image
+from pipeline.simgan.losses import REAL, REFINED, patch_accuracy
+from pipeline.simgan.stats import appearance, gap_closed
+from pipeline.simgan.trainer import SimGAN
+
+PROBE_SIZE, GRID_ROWS, CHANGE_SIZE = 256, 8, 64
+
+
+def grid_rows(images: torch.Tensor) -> torch.Tensor:
+    return images[:: max(1, len(images) // GRID_ROWS)][:GRID_ROWS]
+
+
+@dataclass
+class Probe:
+    synthetic: torch.Tensor
+    real: torch.Tensor
+
+    @classmethod
+    def read(cls, synthetic_split: Path, real_split: Path, domain: str) -> "Probe":
+        return cls(probe_images(synthetic_split, domain, PROBE_SIZE), probe_images(real_split, domain, PROBE_SIZE))
+
+    def mean_change(self, gan: SimGAN) -> float:
+        """mean |R(x) - x| on the first CHANGE_SIZE probe images (cheap enough for every log step)."""
+        x = self.synthetic[:CHANGE_SIZE]
+        return (gan.refine(x).cpu() - x).abs().mean().item()
+
+    def grid(self, gan: SimGAN) -> np.ndarray:
+        rows = grid_rows(self.synthetic)
+        return grid_image(rows, gan.refine(rows).cpu(), grid_rows(self.real))
+
+    @torch.no_grad()
+    def evaluate(self, gan: SimGAN) -> dict:
+        """Final numbers: mean |R(x)-x|, D's patch accuracy on real and refined, appearance statistics."""
+        refined = gan.refine(self.synthetic)
+        with gan.amp():
+            real_logits = gan.disc(gan.prepare(self.real)).float()
+            refined_logits = gan.disc(gan.prepare(refined)).float()
+        stats = {name: appearance(x) for name, x in
+                 (("synthetic", self.synthetic), ("refined", refined.cpu()), ("real", self.real))}
+        return {"mean_abs_change": (refined.cpu() - self.synthetic).abs().mean().item(),
+                "d_acc_real": patch_accuracy(real_logits, REAL).item(),
+                "d_acc_refined": patch_accuracy(refined_logits, REFINED).item(),
+                "appearance": stats, "gap_closed": gap_closed(stats["synthetic"], stats["refined"], stats["real"])}
