@@ -4,7 +4,8 @@
   synthetic, another real vs refined, on the same real images and the same synthetic keys (refined
   images are the synthetic ones after R, so the pair differs only by refinement). Held-out accuracy
   near 50% means the classifier cannot tell; its p-value is the one-sided binomial test of
-  "accuracy > 50%" (scipy.stats.binomtest).
+  "accuracy > 50%" (scipy.stats.binomtest); the held-out log-loss (ln 2 = chance) grades sets
+  whose accuracies both saturate.
 - KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, averaged over
   random subsets, on the penultimate features of the real-oracle estimator (trained on real
   images for the task, as Inception was on real photos). Real vs real (two halves of the held-out
@@ -79,11 +80,15 @@ def c2st(real: np.ndarray, other: np.ndarray, n_test: int, cfg: Realism, seed: i
     x_train = np.concatenate([real[n_test:], other[n_test:]])
     y_train = np.r_[np.ones(len(real) - n_test), np.zeros(len(other) - n_test)]
     model = train_classifier(x_train, y_train, cfg, seed, device)
-    correct = int((outputs(model, real[:n_test], device, cfg.precision) > 0).sum()
-                  + (outputs(model, other[:n_test], device, cfg.precision) <= 0).sum())
+    logit_real = outputs(model, real[:n_test], device, cfg.precision)
+    logit_other = outputs(model, other[:n_test], device, cfg.precision)
+    correct = int((logit_real > 0).sum() + (logit_other <= 0).sum())
     total = 2 * n_test
     p = binomtest(correct, total, 0.5, alternative="greater").pvalue
-    return {"accuracy": correct / total, "p_value": float(p), "n_test": total, "n_train": int(len(x_train))}
+    # held-out cross-entropy: still tells "less sure" apart when both accuracies saturate at 100%
+    log_loss = float((np.logaddexp(0, -logit_real).sum() + np.logaddexp(0, logit_other).sum()) / total)
+    return {"accuracy": correct / total, "p_value": float(p), "log_loss": log_loss,
+            "n_test": total, "n_train": int(len(x_train))}
 
 
 def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: int) -> tuple[float, float]:

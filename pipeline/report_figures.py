@@ -66,7 +66,7 @@ def realism_bars(realism: dict[str, dict], path: Path) -> Path:
                color=COLOURS[data], label="real vs real (floor)" if data == "real" else f"real vs {data}")
     a1.axhline(50, color="k", ls="--", lw=1)
     a1.set(ylabel="C2ST held-out accuracy (%)", ylim=(0, 100), title="classifier two-sample test")
-    a2.set(ylabel="KID (C2ST features)", title="kernel inception distance")
+    a2.set(ylabel="KID (real-oracle features)", title="kernel inception distance")
     for ax in (a1, a2):
         ax.set_xticks(at, domains)
         ax.legend(fontsize=8)
@@ -74,7 +74,7 @@ def realism_bars(realism: dict[str, dict], path: Path) -> Path:
 
 
 def feature_scatter(rows: list[dict], title: str, path: Path) -> Path:
-    """2-D PCA of held-out C2ST features, coloured by set."""
+    """2-D PCA of held-out feature vectors, coloured by set."""
     fig, ax = plt.subplots(figsize=(4.6, 4))
     for name in ("synthetic", "refined", "real"):
         pts = np.array([(r["pc1"], r["pc2"]) for r in rows if r["set"] == name], float).reshape(-1, 2)

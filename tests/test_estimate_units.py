@@ -111,3 +111,14 @@ def test_hand_evaluation_chain_is_exact_on_the_labels(tmp_path):
     np.testing.assert_allclose(xyz, true_xyz, atol=1e-3)
     m, rows = hand_metrics(xyz, true_xyz, uv, uv)
     assert m["mean_joint_error_mm"] < 1e-3 and rows[1] == {"threshold_mm": 2.0, "pct_within": 100.0}
+
+
+def test_labels_file_missing_keys_is_a_clear_error(eyes_root, tmp_path):
+    import pyarrow.parquet as pq
+
+    split_dir, labels = training_paths(eyes_root, "eyes", "real_train")
+    pq.write_table(pq.read_table(labels).slice(0, 10), tmp_path / "short.parquet")
+    with pytest.raises(PipelineError, match=r"54 samples have no row in the labels file"):
+        load_labelled("eyes", split_dir, labels_path=tmp_path / "short.parquet")
+    with pytest.raises(PipelineError, match="labels file missing"):
+        load_labelled("eyes", split_dir, labels_path=tmp_path / "absent.parquet")

@@ -41,6 +41,7 @@ def test_c2st_separates_different_sets_and_not_identical_ones():
     same = c2st(real, images(rng, 200, 0.5), 60, CFG, 0, CPU)
     assert far["accuracy"] > 0.9 and far["p_value"] < 1e-6 and far["n_test"] == 120
     assert same["accuracy"] < 0.65 and same["p_value"] > 1e-3
+    assert far["log_loss"] < 0.3 < 0.6 < same["log_loss"]  # chance is ln 2 = 0.69
 
 
 def test_measure_realism_ranks_a_closer_refined_set_as_more_real():

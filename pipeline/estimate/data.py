@@ -16,7 +16,6 @@ the refiner cannot read them) from data/labels/<domain>/real_train.parquet, join
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,21 +53,17 @@ def read_images(domain: str, split_dir: str | Path, max_samples: int = 0, seed: 
 
 
 def read_labels_table(path: str | Path) -> dict[str, dict]:
-    """key -> labels dict from a labels parquet (a `labels` JSON column or flattened `labels_*` columns)."""
+    """key -> labels dict from a labels parquet as ingest writes it (labels flattened to `labels_*`
+    columns, as in the manifests); only the fields the estimators use are rebuilt."""
     path = Path(path)
     if not path.exists():
         raise PipelineError(f"{path}: labels file missing (the ingest stage writes it)")
     rows = pq.read_table(path).to_pylist()
-    out = {}
-    for row in rows:
-        if "labels" in row:
-            labels = row["labels"]
-            out[row["key"]] = json.loads(labels) if isinstance(labels, str) else labels
-        else:
-            out[row["key"]] = {
-                "gaze": {"pitch": row.get("labels_gaze_pitch"), "yaw": row.get("labels_gaze_yaw")},
-                "joints_uvd": row.get("labels_joints_uvd"), "joints_xyz": row.get("labels_joints_xyz")}
-    return out
+    if rows and "key" not in rows[0]:
+        raise PipelineError(f"{path}: no `key` column to join the labels to the shards by")
+    return {row["key"]: {"gaze": {"pitch": row.get("labels_gaze_pitch"), "yaw": row.get("labels_gaze_yaw")},
+                         "joints_uvd": row.get("labels_joints_uvd"), "joints_xyz": row.get("labels_joints_xyz")}
+            for row in rows}
 
 
 def attach_labels(metas: list[dict], keys: list[str], where: str, table: dict[str, dict] | None = None) -> list[dict]:
