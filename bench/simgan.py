@@ -6,6 +6,7 @@ included). Inputs are random tensors of the crop size: this measures compute, no
 
     python -m bench.simgan eyes                      # params.yaml's train_refiner settings
     python -m bench.simgan eyes --batch 16 --iters 3 # quick check
+    python -m bench.simgan eyes --threads 1          # as train_refiner runs by default (threads: 1)
 """
 from __future__ import annotations
 
@@ -87,7 +88,10 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--matmul-n", type=int, default=2048)
     ap.add_argument("--precisions", default="bf16,fp32")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's, one per core)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     batch = args.batch or load_params(args.params).domain(args.domain).train_refiner.batch_size
     info = {"domain": args.domain, "batch": batch, "device": str(pick_device()), "threads": torch.get_num_threads(),
             "torch": torch.__version__}

@@ -111,6 +111,8 @@ class TrainRefiner:
     checkpoint_every: int = fld(25, ge=1)
     min_mean_change: float = fld(0.01, ge=0, doc="identity-collapse guard on mean |R(x)-x| in [-1,1] units")
     workers: int = fld(1, ge=0, doc="loader processes per stream (synthetic, real)")
+    threads: int = fld(1, ge=0, doc="CPU intra-op threads (0 = one per core); 1 leaves a core to the "
+                       "loader and does not stall in OpenMP barriers when other jobs share the cores")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
 
 

@@ -1,6 +1,7 @@
 """The user study without a browser: draw, store, stats, rendering, HTTP validation, export."""
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import threading
@@ -148,5 +149,6 @@ def test_hands_depth_is_shown_near_bright_on_black(tmp_path):
         sample = pool.sample(pool.keys[0])
         shown = render("hands", sample.image, sample.meta, 440)
         assert shown.shape == (384, 384, 3)
-        hand = np.kron(sample.image > 0, np.ones((6, 6), bool))
+        far = math.ceil(sample.meta["crop"]["center_uvd"][2] + sample.meta["crop"]["cube_mm"] / 2)
+        hand = np.kron(sample.image < far, np.ones((6, 6), bool))
         assert shown[hand].mean() > 4 * shown[~hand].mean()

@@ -94,6 +94,8 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
     cfg = params.domain(domain).train_refiner
     outputs = outputs or Outputs.for_domain(domain)
     world = distributed.setup(pick_device())
+    if world.device.type == "cpu" and cfg.threads:
+        torch.set_num_threads(cfg.threads)
     inputs = {name: split_dir(data_root, domain, name) for name in SPLITS}
     for split in inputs.values():
         list_shards(split)  # a missing or empty split fails here, naming the folder

@@ -2,6 +2,7 @@
 `screenshots --demo`): written with pipeline.shards like the stages write theirs."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ from pipeline.shards import Sample, ShardWriter
 
 SPLITS = {"real": "real_test", "synthetic": "refined"}
 
+
+CUBE_MM = 300
 
 def eye_image(rng: np.random.Generator) -> np.ndarray:
     """A dark iris disc and pupil on a shaded background, with sensor noise."""
@@ -21,18 +24,19 @@ def eye_image(rng: np.random.Generator) -> np.ndarray:
 
 
 def hand_image(rng: np.random.Generator, center_d: float) -> np.ndarray:
-    """A palm-and-fingers depth blob (mm) on an empty (0) background."""
+    """A palm-and-fingers depth blob (mm); background at the crop's far plane, as ingest writes it."""
     yy, xx = np.mgrid[:64, :64]
     cx, cy = rng.uniform(26, 38, 2)
     palm = ((xx - cx) / 14) ** 2 + ((yy - cy) / 12) ** 2 < 1
     fingers = (np.abs(xx - cx - 8 * np.round((xx - cx) / 8)) < 2.5) & (yy < cy) & (yy > cy - 26) & (np.abs(xx - cx) < 14)
     depth = center_d + 40 * ((xx - cx) / 32) + rng.normal(0, 3, xx.shape)
-    return np.where(palm | fingers, depth, 0).astype(np.uint16)
+    far = math.ceil(center_d + CUBE_MM / 2.0)  # pipeline.crops.hands.far_value of this crop
+    return np.where(palm | fingers, depth, far).astype(np.uint16)
 
 
 def meta_of(domain: str, key: str, split: str, center_d: float, run_id: str) -> dict:
     crop = ({"center": [70.0, 42.0], "box": [140, 84], "out": [55, 35], "flip": False, "src_size": [640, 480]}
-            if domain == "eyes" else {"center_uvd": [320.0, 240.0, center_d], "cube_mm": 300, "size": 64,
+            if domain == "eyes" else {"center_uvd": [320.0, 240.0, center_d], "cube_mm": CUBE_MM, "size": 64,
                                       "fx": 588.03, "fy": 587.07, "cx": 320.0, "cy": 240.0, "src_size": [640, 480]})
     meta = {"id": key, "domain": domain, "split": split, "source": f"demo#{key}", "crop": crop}
     if split == "refined":
