@@ -15,11 +15,13 @@ from typing import Any, Literal
 
 import yaml
 
+from pipeline.errors import PipelineError
+
 DOMAINS = ("eyes", "hands")
 
 
-class ParamsError(ValueError):
-    pass
+class ParamsError(PipelineError, ValueError):
+    """A params file or override that does not fit the schema; names the dotted key."""
 
 
 def fld(default: Any, *, ge=None, gt=None, le=None, lt=None, doc: str = ""):
@@ -268,7 +270,8 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load_params(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
+def read_yaml_mapping(path: str | Path) -> dict:
+    """A YAML file whose top level is a mapping (params.yaml, a profile), or a ParamsError."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -278,6 +281,12 @@ def load_params(path: str | Path = "params.yaml", overrides: dict | None = None)
         raise ParamsError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(data, dict):
         raise ParamsError(f"{path}: top level must be a mapping")
+    return data
+
+
+def load_params(path: str | Path = "params.yaml", overrides: dict | None = None) -> Params:
+    path = Path(path)
+    data = read_yaml_mapping(path)
     try:
         return build(Params, deep_merge(data, overrides or {}))
     except ParamsError as e:

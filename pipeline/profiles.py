@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import PipelineError
-from pipeline.params import Params, ParamsError, build, deep_merge
+from pipeline.params import Params, ParamsError, build, deep_merge, read_yaml_mapping
 
 def profile_path(root: str | Path, name: str) -> Path:
     return Path(root) / "profiles" / f"{name}.yaml"
@@ -20,18 +20,6 @@ def profile_path(root: str | Path, name: str) -> Path:
 
 def available_profiles(root: str | Path) -> list[str]:
     return sorted(p.stem for p in (Path(root) / "profiles").glob("*.yaml"))
-
-
-def read_yaml_mapping(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: file not found") from None
-    except yaml.YAMLError as e:
-        raise PipelineError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise PipelineError(f"{path}: top level must be a mapping")
-    return data
 
 
 def dotted_to_nested(overrides: dict[str, object]) -> dict:
