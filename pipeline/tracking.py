@@ -53,6 +53,8 @@ def start_run(experiment: str, run_name: str, data: dict[str, str | Path] | None
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_experiment(experiment)
     all_tags = {"git_commit": git_commit(), **(tags or {})}
+    if os.environ.get("SIMGAN_FLOW_RUN_ID"):  # set by the Prefect flow, which links its runs
+        all_tags["simgan.flow_run_id"] = os.environ["SIMGAN_FLOW_RUN_ID"]
     for name, split_dir in (data or {}).items():
         all_tags[f"data.{name}"] = data_version(split_dir)
     with mlflow.start_run(run_name=run_name, tags=all_tags) as run:

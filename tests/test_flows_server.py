@@ -106,11 +106,6 @@ def test_served_schedule_runs_a_flow_triggered_through_the_api(server, tmp_path)
     assert dvc_cli.status(repo) == {}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "prefect 3.8.8's `prefect deploy` posts offset/limit = null to /work_pools/<pool>/workers/filter "
-    "and its own server (fastapi<0.155, the pin 3.8.8 needs here) answers 422; prefect 3.9 fixes "
-    "it but does not install from this registry (DESIGN.md §7). prefect.yaml is still the route "
-    "for teams on a newer Prefect."))
 def test_prefect_yaml_deploys_the_nightly_deployment(server, tmp_path):
     api, env = server
     clone = tmp_path / "clone"
