@@ -5,7 +5,7 @@ loop only (data loading is a one-off decode per stage). Prints one JSON line per
 images/s for training (augmentation included) and inference, and the projected train_estimator
 time for the configured budget (epochs x max_samples).
 
-    python -m bench.estimate [--params params.yaml] [--samples 1024] [--threads 2]
+    python -m bench.estimate [--params params.yaml] [--samples 1024] [--threads N]
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import torch
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit
 from pipeline.estimate.model import estimator_config
-from pipeline.estimate.train import fit, predict
+from pipeline.estimate.train import fit, predict, set_threads
 from pipeline.params import DOMAINS, load_params
 
 
@@ -35,13 +35,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--samples", type=int, default=1024, help="images per timed training epoch")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: train_estimator.threads)")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
     params, device = load_params(args.params), pick_device()
     for domain in DOMAINS:
         cfg = params.domain(domain).train_estimator
+        set_threads(cfg.threads if args.threads is None else args.threads)
         shape = (params.eyes.ingest.crop_h, params.eyes.ingest.crop_w) if domain == "eyes" else (params.hands.ingest.size,) * 2
         data = fake_split(domain, shape, args.samples)
         config = estimator_config(domain, cfg.width, shape)

@@ -67,9 +67,10 @@ def realism_bars(realism: dict[str, dict], path: Path) -> Path:
     a1.axhline(50, color="k", ls="--", lw=1)
     a1.set(ylabel="C2ST held-out accuracy (%)", ylim=(0, 100), title="classifier two-sample test")
     a2.set(ylabel="KID (real-oracle features)", title="kernel inception distance")
+    a1.legend(fontsize=8, loc="lower right")
+    a2.legend(fontsize=8)
     for ax in (a1, a2):
         ax.set_xticks(at, domains)
-        ax.legend(fontsize=8)
     return _save(fig, path)
 
 
