@@ -13,9 +13,12 @@ from pathlib import Path
 import torch
 
 
+FORMAT = 1  # bump when the checkpoint layout changes: older checkpoints then start fresh
+
+
 def params_hash(config: dict) -> str:
     """A stable hash of everything that defines a training run (JSON with sorted keys)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps({"format": FORMAT, **config}, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def atomic_save(obj: dict, path: str | Path) -> None:
