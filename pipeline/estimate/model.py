@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from pipeline.checkpoint_io import read_checkpoint
 from pipeline.errors import PipelineError
 from pipeline.nets.gaze import GazeNet
 from pipeline.nets.handpose import N_JOINTS, HandPoseNet
@@ -47,13 +48,8 @@ def save_estimator(path: str | Path, model: nn.Module, config: dict, **extra) ->
 def load_estimator(path: str | Path, domain: str, shape: tuple[int, int]) -> tuple[nn.Module, dict]:
     """(model in eval mode, checkpoint) for `domain` crops of `shape` (H, W); PipelineError on mismatch."""
     path = Path(path)
-    if not path.exists():
-        raise PipelineError(f"{path}: model missing (run train_estimator first)")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        config = ckpt["config"]
-    except Exception as e:  # torch raises many types for a file that is not a checkpoint
-        raise PipelineError(f"{path}: not an estimator checkpoint ({type(e).__name__}: {e})") from None
+    ckpt = read_checkpoint(path, "an estimator", "model missing (run train_estimator first)")
+    config = ckpt["config"]
     if config.get("domain") != domain:
         raise PipelineError(f"{path}: a model for domain {config.get('domain')!r}, asked to evaluate {domain!r}")
     if (config["height"], config["width_px"]) != tuple(shape):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from pipeline.checkpoint_io import read_checkpoint
 from pipeline.errors import PipelineError
 from pipeline.nets.refiner import Refiner
 from pipeline.params import Params
@@ -42,13 +43,8 @@ def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner
     domain, architecture or crop size than `params` describe.
     """
     path = Path(path)
-    if not path.exists():
-        raise PipelineError(f"{path}: no refiner file (run train_refiner@{domain} first)")
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        config = saved["config"]
-    except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
-        raise PipelineError(f"{path}: not a refiner checkpoint ({type(e).__name__}: {e})") from None
+    saved = read_checkpoint(path, "a refiner", f"no refiner file (run train_refiner@{domain} first)")
+    config = saved["config"]
     expected = refiner_config(params, domain)
     config = {"noise_channels": 0, **config}  # files from before noise fields existed
     wrong = {k: (config.get(k), v) for k, v in expected.items() if config.get(k) != v}

@@ -1,0 +1,21 @@
+"""Reading a saved model file safely (weights_only) with one clear error for a bad file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from pipeline.errors import PipelineError
+
+
+def read_checkpoint(path: str | Path, kind: str, missing: str) -> dict:
+    """The checkpoint dict at `path` (it must hold a "config"); PipelineError naming the file."""
+    path = Path(path)
+    if not path.exists():
+        raise PipelineError(f"{path}: {missing}")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        saved["config"]
+    except Exception as e:  # torch raises many types for a file that is not a checkpoint
+        raise PipelineError(f"{path}: not {kind} checkpoint ({type(e).__name__}: {e})") from None
+    return saved
