@@ -47,6 +47,15 @@ def timed(fn):
     return out, time.perf_counter() - t, cpu_seconds() - c
 
 
+def decode_vs_ingest(items, load, ingest, params, work: Path, workers: int, decode_what: str) -> list:
+    """The two rows the target compares: decode-only over `items`, then the real ingest."""
+    raw = work / "raw"
+    n_dec, *t_dec = timed(lambda: decode_only(items, load, workers))
+    result, *t_ing = timed(lambda: ingest(params, raw / "synthetic", raw / "real", work / "data"))
+    n_ing = sum(c["written"] for c in result["counts"].values())
+    return [(f"decode-only ({decode_what})", n_dec, *t_dec), ("ingest (shards+manifest+labels)", n_ing, *t_ing)]
+
+
 def bench_eyes(args, params) -> list[tuple[str, int, float]]:
     from pipeline.ingest_eyes import ingest_eyes, plan
     from pipeline.simulate.eyes import participant_ids, simulate_real, simulate_synthetic
@@ -63,13 +72,9 @@ def bench_eyes(args, params) -> list[tuple[str, int, float]]:
         n_syn, *t_syn = timed(lambda: simulate_synthetic(raw / "synthetic", sim, params.seed))
         n_real, *t_real = timed(lambda: simulate_real(raw / "real", sim, params.seed))
         items, load, _ = plan(params, raw / "synthetic", raw / "real")
-        n_dec, *t_dec = timed(lambda: decode_only(items, load, args.workers))
-        result, *t_ing = timed(lambda: ingest_eyes(params, raw / "synthetic", raw / "real", work / "data"))
-        n_ing = sum(c["written"] for c in result["counts"].values())
         return [("simulate synthetic (640x480 jpg+json)", n_syn, *t_syn),
                 ("simulate real-like (MPIIGaze .mat)", n_real, *t_real),
-                ("decode-only (read+decode+crop)", n_dec, *t_dec),
-                ("ingest (shards+manifest+labels)", n_ing, *t_ing)]
+                *decode_vs_ingest(items, load, ingest_eyes, params, work, args.workers, "read+decode+crop")]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -91,13 +96,9 @@ def bench_hands(args, params) -> list[tuple[str, int, float]]:
                                                        params.seed)
                                 + simulate_split(raw / "real" / "test", "real_test", sim.n_real_test, sim, params.seed))
         frames, load = plan(params, raw / "synthetic", raw / "real")
-        n_dec, *t_dec = timed(lambda: decode_only(frames, load, args.workers))
-        result, *t_ing = timed(lambda: ingest_hands(params, raw / "synthetic", raw / "real", work / "data"))
-        n_ing = sum(c["written"] for c in result["counts"].values())
         return [("simulate synthetic (NYU synthdepth png)", n_syn, *t_syn),
                 ("simulate real-like (NYU depth png)", n_real, *t_real),
-                ("decode-only (read+decode+locate+crop)", n_dec, *t_dec),
-                ("ingest (shards+manifest+labels)", n_ing, *t_ing)]
+                *decode_vs_ingest(frames, load, ingest_hands, params, work, args.workers, "read+decode+locate+crop")]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
