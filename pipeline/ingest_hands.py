@@ -88,7 +88,7 @@ def load_frame(frame: Frame, p: HandIngest) -> list[Sample | Reject]:
         return [Reject(frame.source, "missing frame file (listed in joint_data.mat)", frame.split)]
     except nyu.NyuFormatError as e:
         return [Reject(frame.source, str(e), frame.split)]
-    if frame.split in LABELLED:
+    if frame.split in LABELLED and p.center == "labels":
         center = crops.center_from_joints(np.array(frame.joints_uvd))
         if not p.min_depth_mm <= center[2] <= p.max_depth_mm:
             return [Reject(frame.source, f"no hand in range: labelled hand at {center[2]:.0f} mm, outside "

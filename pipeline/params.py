@@ -76,6 +76,10 @@ class HandIngest:
     max_depth_mm: float = fld(1500.0, gt=0)
     min_hand_pixels: int = fld(200, ge=1, doc="fewer frame pixels of depth inside the cube: no hand")
     kinect: int = fld(1, ge=1, le=3, doc="NYU camera whose frames are read (depth_K_*.png)")
+    # Where labelled splits' cubes are centred. Unlabelled real frames can only be centred from
+    # depth; centring the others from their labels puts the hand ~30 mm deeper in real_train
+    # crops than in synthetic ones, an offset D detects and R learns to add, moving every joint.
+    center: Literal["depth", "labels"] = "depth"
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ SPLITS = ("synthetic", "real_train", "real_test")
 EVAL = list(nyu.EVAL_JOINTS)
 
 
-def params(workers: int = 1, max_reject: float = 0.05, size: int = 32) -> Params:
-    domain = HandsDomain(ingest=HandIngest(size=size))
+def params(workers: int = 1, max_reject: float = 0.05, size: int = 32, center: str = "depth") -> Params:
+    domain = HandsDomain(ingest=HandIngest(size=size, center=center))
     return replace(Params(), ingest=Ingest(shard_size=4, workers=workers, max_reject_fraction=max_reject), hands=domain)
 
 
@@ -108,6 +108,25 @@ def test_real_train_crops_come_from_depth_never_from_labels(ingested, raw, tmp_p
     assert (tmp_path / "data" / train).read_bytes() == (out / train).read_bytes()
     labels = "labels/hands/real_train.parquet"
     assert (tmp_path / "data" / labels).read_bytes() != (out / labels).read_bytes()
+
+
+def test_center_param_picks_depth_or_labels_for_labelled_splits(ingested, raw, tmp_path):
+    """Default: every split's cube centred from depth alone (as real_train must be); `labels`:
+    labelled splits centred on their joints' centroid. Labels uncrop to the frame either way."""
+    out, _ = ingested
+    ingest_hands(params(center="labels"), raw / "synthetic", raw / "real", tmp_path)
+    for split, folder in (("synthetic", "synthetic"), ("real_test", "real/test")):
+        truth = nyu.read_joint_data(raw / folder / "joint_data.mat")
+        by_depth, by_labels = samples(out, split), samples(tmp_path, split)
+        for d, lab in zip(by_depth, by_labels):
+            i = int(d.key.split("_")[-1]) - 1
+            expected = crops.crop_dict(crops.center_from_joints(truth.uvd[i, EVAL]), 300.0, 32)
+            assert lab.meta["crop"]["center_uvd"] == expected["center_uvd"]
+            frame = nyu.read_depth(next((raw / folder).glob(f"*_{i + 1:07d}.png")))
+            from_depth = crops.center_from_depth(frame, 300.0, 200.0, 1500.0, 200)
+            assert d.meta["crop"]["center_uvd"] == crops.crop_dict(from_depth, 300.0, 32)["center_uvd"]
+            assert d.meta["crop"] != lab.meta["crop"]
+    assert samples(tmp_path, "real_train")[0].meta["crop"] == samples(out, "real_train")[0].meta["crop"]
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
