@@ -100,6 +100,10 @@ class TrainRefiner:
     d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
     self_reg: Literal["identity", "channel_mean", "derivatives"] = "identity"
     lam: float = fld(0.5, ge=0, doc="lambda on the self-regularization (a per-element mean L1)")
+    # foreground: only where x is below the far plane (+1), i.e. on the hand of a depth crop. The
+    # far-plane background is most of a crop; averaged in, it dilutes lambda on the hand, where
+    # the labels live, and forbids the clutter that real backgrounds have.
+    self_reg_region: Literal["all", "foreground"] = "all"
     history: bool = True
     history_size: int = fld(4096, ge=1)
     batch_size: int = fld(64, ge=2)

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from pipeline.simgan.losses import (REAL, REFINED, adversarial_loss, discriminator_loss, patch_accuracy, psi,
+from pipeline.simgan.losses import (REAL, REFINED, SELF_REG, adversarial_loss, discriminator_loss, patch_accuracy, psi,
                                     self_regularization_loss)
 
 
@@ -57,3 +57,18 @@ def test_channel_mean_compares_channel_averages():
 def test_unknown_self_regularization_is_an_error():
     with pytest.raises(ValueError, match="unknown self-regularization"):
         psi(torch.zeros(1, 1, 4, 4), "fourier")
+
+
+@pytest.mark.parametrize("kind", SELF_REG)
+def test_foreground_region_ignores_the_far_plane_and_averages_over_the_hand(kind):
+    x = torch.ones(2, 1, 8, 8)                # background at the far plane
+    x[:, :, 2:6, 2:6] = -0.5                  # a 4x4 "hand"
+    clutter = x.clone()
+    clutter[:, :, 0, :] = -0.9                # changes outside the hand only
+    assert self_regularization_loss(clutter, x, kind, "foreground").item() == 0
+    assert self_regularization_loss(clutter, x, kind, "all").item() > 0
+    if kind != "derivatives":
+        pushed = x.clone()
+        pushed[:, :, 2:6, 2:6] += 0.2          # the whole hand moves: the mean over the hand is 0.2
+        assert self_regularization_loss(pushed, x, kind, "foreground").item() == pytest.approx(0.2, rel=1e-5)
+        assert self_regularization_loss(pushed, x, kind, "all").item() == pytest.approx(0.2 * 16 / 64, rel=1e-5)

@@ -46,9 +46,26 @@ def psi(x: torch.Tensor, kind: str) -> torch.Tensor:
     raise ValueError(f"unknown self-regularization {kind!r}; expected one of {SELF_REG}")
 
 
-def self_regularization_loss(refined: torch.Tensor, synthetic: torch.Tensor, kind: str) -> torch.Tensor:
-    """||psi(R(x)) - psi(x)||_1 as a per-element mean (the paper's sum divided by the element count)."""
-    return (psi(refined.float(), kind) - psi(synthetic.float(), kind)).abs().mean()
+def region_weights(synthetic: torch.Tensor, kind: str, region: str) -> torch.Tensor | None:
+    """Where psi's elements count: everywhere (None), or only where the synthetic image is below
+    the far plane (+1): the hand in a depth crop. A derivative counts when both its pixels do."""
+    if region == "all":
+        return None
+    m = (synthetic < 1.0).float()
+    if kind == "channel_mean":
+        return m.amax(dim=1, keepdim=True)
+    if kind == "derivatives":
+        return torch.cat([(m[..., :, 1:] * m[..., :, :-1]).flatten(1), (m[..., 1:, :] * m[..., :-1, :]).flatten(1)], 1)
+    return m
+
+
+def self_regularization_loss(refined: torch.Tensor, synthetic: torch.Tensor, kind: str,
+                             region: str = "all") -> torch.Tensor:
+    """||psi(R(x)) - psi(x)||_1 as a per-element mean (the paper's sum divided by the element
+    count), over the whole image or over the foreground (`region_weights`)."""
+    diff = (psi(refined.float(), kind) - psi(synthetic.float(), kind)).abs()
+    w = region_weights(synthetic.float(), kind, region)
+    return diff.mean() if w is None else (diff * w).sum() / w.sum().clamp(min=1.0)
 
 
 def patch_accuracy(logits: torch.Tensor, label: int) -> torch.Tensor:

@@ -90,7 +90,7 @@ class SimGAN:
         opt.step()
 
     def pretrain_refiner_step(self, synthetic: torch.Tensor) -> dict[str, torch.Tensor]:
-        """R learns to reproduce its input: self-regularization only."""
+        """R learns to reproduce its input, all of it: self-regularization only."""
         with self.amp():
             refined = self.r_train(synthetic)
         loss = self_regularization_loss(refined, synthetic, self.cfg.self_reg)
@@ -104,7 +104,7 @@ class SimGAN:
             refined = self.r_train(synthetic)
             logits = self.disc(refined)
         adv = adversarial_loss(logits)
-        reg = self_regularization_loss(refined, synthetic, self.cfg.self_reg)
+        reg = self_regularization_loss(refined, synthetic, self.cfg.self_reg, self.cfg.self_reg_region)
         self._update(self.opt_r, adv + self.cfg.lam * reg)
         set_requires_grad(self.disc, True)
         if self.ema is not None:
