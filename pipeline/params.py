@@ -96,6 +96,7 @@ class TrainRefiner:
     channels: int = fld(32, ge=1, doc="R's feature maps (paper: 64)")
     blocks: int = fld(4, ge=1, doc="R's ResNet blocks (paper: 4)")
     noise_channels: int = fld(0, ge=0, doc="pseudo-noise input fields of R (0 = the paper's R)")
+    padding: Literal["zeros", "replicate"] = "zeros"  # R's conv padding (nets/refiner.py says why)
     discriminator: Literal["local", "global"] = "local"
     d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
     self_reg: Literal["identity", "channel_mean", "derivatives"] = "identity"

@@ -37,6 +37,16 @@ def test_refiner_is_local():
     assert not torch.equal(y[0, 0, 30, 50], y2[0, 0, 30, 50])
 
 
+def test_replicate_padding_extends_a_flat_image_without_a_border():
+    """Zero padding makes a constant image's border pixels differ from its centre; replicate does not."""
+    torch.manual_seed(0)
+    x = torch.full((1, 1, 35, 55), 0.3)
+    with torch.no_grad():
+        zeros, replicate = Refiner(1, 8, 2)(x), Refiner(1, 8, 2, padding="replicate")(x)
+    assert (zeros[0, 0, 0] - zeros[0, 0, 17, 27]).abs().max() > 1e-3
+    assert torch.allclose(replicate, replicate[0, 0, 17, 27].expand_as(replicate), atol=1e-6)
+
+
 def test_local_discriminator_patch_map():
     assert LocalDiscriminator()(torch.zeros(2, 1, 35, 55)).shape == (2, 2, 9, 14)
     assert LocalDiscriminator()(torch.zeros(2, 1, 64, 64)).shape == (2, 2, 16, 16)

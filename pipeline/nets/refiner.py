@@ -41,10 +41,10 @@ def pseudo_noise(x: torch.Tensor, channels: int) -> torch.Tensor:
 class ResnetBlock(nn.Module):
     """Two 3x3 convolutions with an identity skip (the paper's ResNet block)."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, padding: str = "zeros"):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
@@ -54,13 +54,17 @@ class Refiner(nn.Module):
     """3x3 conv to `channels` maps, `blocks` ResNet blocks, 1x1 conv to the input channels, tanh.
 
     Inputs and outputs are images in [-1, 1] of shape (N, in_channels, H, W), any H, W.
+    `padding` is the convolutions' padding mode: with zeros (the paper's), each of the 9 padded
+    convolutions sees a dark frame, and R learns a visible border that D can use as a tell;
+    "replicate" extends the image instead.
     """
 
-    def __init__(self, in_channels: int = 1, channels: int = 64, blocks: int = 4, noise_channels: int = 0):
+    def __init__(self, in_channels: int = 1, channels: int = 64, blocks: int = 4, noise_channels: int = 0,
+                 padding: str = "zeros"):
         super().__init__()
         self.noise_channels = noise_channels
-        self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, padding=1)
-        self.blocks = nn.Sequential(*(ResnetBlock(channels) for _ in range(blocks)))
+        self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, padding=1, padding_mode=padding)
+        self.blocks = nn.Sequential(*(ResnetBlock(channels, padding) for _ in range(blocks)))
         self.head = nn.Conv2d(channels, in_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

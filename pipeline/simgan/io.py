@@ -1,6 +1,6 @@
 """The refiner file models/refiner-<domain>.pt (team contract) and its checked loader.
 
-Format: {"state_dict", "config": {domain, in_channels, channels, blocks, noise_channels, height, width},
+Format: {"state_dict", "config": {domain, in_channels, channels, blocks, noise_channels, padding, height, width},
 "mlflow_run_id", "steps"}, saved atomically and loaded with weights_only=True (no pickle).
 """
 from __future__ import annotations
@@ -23,11 +23,12 @@ def refiner_config(params: Params, domain: str) -> dict:
     cfg = params.domain(domain).train_refiner
     height, width = crop_shape(params, domain)
     return {"domain": domain, "in_channels": 1, "channels": cfg.channels, "blocks": cfg.blocks,
-            "noise_channels": cfg.noise_channels, "height": height, "width": width}
+            "noise_channels": cfg.noise_channels, "padding": cfg.padding, "height": height, "width": width}
 
 
 def build_refiner(config: dict) -> Refiner:
-    return Refiner(config["in_channels"], config["channels"], config["blocks"], config.get("noise_channels", 0))
+    return Refiner(config["in_channels"], config["channels"], config["blocks"], config.get("noise_channels", 0),
+                   config.get("padding", "zeros"))
 
 
 def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, mlflow_run_id: str, steps: int) -> None:
@@ -46,7 +47,7 @@ def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner
     saved = read_checkpoint(path, "a refiner", f"no refiner file (run train_refiner@{domain} first)")
     config = saved["config"]
     expected = refiner_config(params, domain)
-    config = {"noise_channels": 0, **config}  # files from before noise fields existed
+    config = {"noise_channels": 0, "padding": "zeros", **config}  # files from before these options
     wrong = {k: (config.get(k), v) for k, v in expected.items() if config.get(k) != v}
     if wrong:
         detail = ", ".join(f"{k}: file has {got!r}, params want {want!r}" for k, (got, want) in wrong.items())
