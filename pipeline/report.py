@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline import report_figures as fig
 from pipeline.params import DOMAINS
 from pipeline.report_inputs import TRAINING_DATA, collect, sample_columns
+from pipeline.study.results import FIGURES as STUDY_FIGURES
 
 # (domain, metric key, label, lower is better, paper's synthetic / refined / real, source)
 ROWS = [
@@ -135,7 +136,22 @@ def render(inputs: dict, made: dict[str, Path], report_dir: Path, root: Path) ->
         if grid.exists():
             parts.append(f"Refiner training grid ({d}): ![refiner {d}]({_rel(grid, report_dir)})\n")
     parts += ["## Estimator training curves\n", img("training", "training loss")]
+    parts += study_section(root, report_dir)
     return "\n".join(parts)
+
+
+def study_section(root: Path, report_dir: Path) -> list[str]:
+    """The visual Turing test (`simgan study`): its screenshots and, once run, its results page."""
+    shots = [root / "reports" / f for f in STUDY_FIGURES if (root / "reports" / f).exists()]
+    results = sorted((root / "reports").glob("study-*.md"))
+    if not shots and not results:
+        return []
+    parts = ["## Visual Turing test (`simgan study`)\n",
+             "Real or refined, one image at a time, as in the paper's user study (517/1000 correct, "
+             "p = 0.148). Screenshots of the trial and results pages:\n"]
+    parts += [f"![{f.stem}]({_rel(f, report_dir)})\n" for f in shots]
+    parts += [f"Results: [{f.name}]({_rel(f, report_dir)})\n" for f in results]
+    return parts
 
 
 def build_report(root: Path = Path("."), report_dir: Path = Path("reports")) -> Path:

@@ -52,3 +52,14 @@ def test_empty_workspace_still_reports(tmp_path):
     text = build_report(tmp_path, tmp_path / "reports").read_text()
     assert "| gaze (eyes) | % within 7 deg | n/a | n/a | n/a | n/a |" in text
     assert "- n/a (no evaluation outputs yet)" in text
+
+
+def test_report_links_the_study_screenshots_and_results_when_they_exist(tmp_path):
+    assert "Visual Turing test" not in build_report(tmp_path, tmp_path / "reports").read_text()
+    figures = tmp_path / "reports/figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    (figures / "study-trial.png").write_bytes(b"png")
+    (tmp_path / "reports/study-eyes.md").write_text("# study\n")
+    text = build_report(tmp_path, tmp_path / "reports").read_text()
+    assert "## Visual Turing test" in text and "![study-trial](figures/study-trial.png)" in text
+    assert "study-results" not in text and "[study-eyes.md](study-eyes.md)" in text
