@@ -148,7 +148,8 @@ def study_section(root: Path, report_dir: Path) -> list[str]:
         return []
     parts = ["## Visual Turing test (`simgan study`)\n",
              "Real or refined, one image at a time, as in the paper's user study (517/1000 correct, "
-             "p = 0.148). Screenshots of the trial and results pages:\n"]
+             "p = 0.148). Screenshots of the trial and results pages, from a scripted session with random "
+             "answers (`python -m pipeline.study.screenshots`), not from human participants:\n"]
     parts += [f"![{f.stem}]({_rel(f, report_dir)})\n" for f in shots]
     parts += [f"Results: [{f.name}]({_rel(f, report_dir)})\n" for f in results]
     return parts
