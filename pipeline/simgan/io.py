@@ -27,8 +27,9 @@ def refiner_config(params: Params, domain: str) -> dict:
 
 
 def build_refiner(config: dict) -> Refiner:
-    return Refiner(config["in_channels"], config["channels"], config["blocks"], config.get("noise_channels", 0),
-                   config.get("padding", "zeros"))
+    """R for a complete config (refiner_config, or a file's config with load_refiner's defaults)."""
+    return Refiner(config["in_channels"], config["channels"], config["blocks"], config["noise_channels"],
+                   config["padding"])
 
 
 def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, mlflow_run_id: str, steps: int) -> None:

@@ -63,8 +63,9 @@ def self_regularization_loss(refined: torch.Tensor, synthetic: torch.Tensor, kin
                              region: str = "all") -> torch.Tensor:
     """||psi(R(x)) - psi(x)||_1 as a per-element mean (the paper's sum divided by the element
     count), over the whole image or over the foreground (`region_weights`)."""
-    diff = (psi(refined.float(), kind) - psi(synthetic.float(), kind)).abs()
-    w = region_weights(synthetic.float(), kind, region)
+    synthetic = synthetic.float()
+    diff = (psi(refined.float(), kind) - psi(synthetic, kind)).abs()
+    w = region_weights(synthetic, kind, region)
     return diff.mean() if w is None else (diff * w).sum() / w.sum().clamp(min=1.0)
 
 
