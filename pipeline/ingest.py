@@ -2,7 +2,7 @@
 
 A domain supplies `items` (files or file groups) and a picklable top-level `load(item)`
 returning a list of `Sample | Reject`; each sample's split is `meta["split"]`. Workers also
-encode PNG + JSON so the writing process only appends bytes to tars. `imap` keeps the input
+encode PNG + JSON and the manifest columns, so the writing process only appends bytes to tars. `imap` keeps the input
 order, so the shards do not depend on scheduling.
 """
 from __future__ import annotations
@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import cv2
-import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from pipeline.errors import PipelineError
-from pipeline.shards import Reject, Sample, ShardWriter, check_rejects, encode_png, flatten
+from pipeline.shards import Reject, Sample, ShardWriter, check_rejects, encode_sample, write_table
 
 FILTERED = "filtered:"  # reason prefix of a record dropped by a param on purpose, not bad input
 
 Loaded = list[Sample | Reject]
+
+
+LABELS_APART = ("real_train",)  # splits whose labels only the oracle estimator may read
 
 
 def _encode(load: Callable, item) -> list:
@@ -32,7 +33,7 @@ def _encode(load: Callable, item) -> list:
             out.append(rec)
         else:
             try:
-                out.append((rec.key, encode_png(rec.image), rec.meta))
+                out.append(encode_sample(rec, labels_apart=rec.meta.get("split") in LABELS_APART))
             except PipelineError as e:
                 out.append(Reject(rec.meta.get("source", rec.key), str(e), rec.meta.get("split", "")))
     return out
@@ -40,6 +41,17 @@ def _encode(load: Callable, item) -> list:
 
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core; OpenCV's own threads would oversubscribe
+
+
+def interleave(*groups: list) -> list:
+    """The items of all groups, each group spread evenly over the result in its own order.
+
+    Items differ in cost (one render vs a .mat day of hundreds of eyes) and `imap` hands them out in
+    chunks: a group of heavy items left at the end would finish the run on one busy worker. Each
+    split is fed by one group, so its records still arrive in the same order: the shards do not change.
+    """
+    keyed = [((i + 0.5) / len(g), k, i) for k, g in enumerate(groups) for i in range(len(g))]
+    return [groups[k][i] for _, k, i in sorted(keyed)]
 
 
 def map_records(items: Sequence, load: Callable, workers: int, desc: str = "") -> Iterable[list]:
@@ -62,8 +74,7 @@ def run_ingest(items: Sequence, load: Callable, writers: dict[str, ShardWriter],
             if isinstance(rec, Reject):
                 _writer(writers, rec.split, rec.source).reject(rec.source, rec.reason)
             else:
-                key, png, meta = rec
-                _writer(writers, meta.get("split", ""), key).write_encoded(key, png, meta)
+                _writer(writers, rec.fields["split"], rec.key).write_encoded(rec)
     return {split: w.close() for split, w in writers.items()}
 
 
@@ -71,27 +82,6 @@ def _writer(writers: dict[str, ShardWriter], split: str, what: str) -> ShardWrit
     if split not in writers:
         raise PipelineError(f"{what}: record for split {split!r}, expected one of {sorted(writers)}")
     return writers[split]
-
-
-class LabelsApartWriter(ShardWriter):
-    """real_train: writes samples without labels and keeps the labels apart for the oracle."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.label_rows: list[dict] = []
-
-    def write_encoded(self, key: str, png: bytes, meta: dict) -> None:
-        meta = dict(meta)
-        labels = meta.pop("labels", None)
-        if labels is not None:
-            self.label_rows.append({"key": key, **flatten({"labels": labels})})
-        super().write_encoded(key, png, meta)
-
-
-def write_labels(rows: list[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist(rows) if rows else pa.table({"key": pa.array([], pa.string())})
-    pq.write_table(table, path)
 
 
 def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> None:
@@ -109,10 +99,10 @@ def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path,
     apart in data_root/labels/<domain>/real_train.parquet; fails on too many rejects."""
     shard_dir, size = Path(data_root) / "shards" / domain, params.ingest.shard_size
     writers = {"synthetic": ShardWriter(shard_dir / "synthetic", size, info),
-               "real_train": LabelsApartWriter(shard_dir / "real_train", size, info),
+               "real_train": ShardWriter(shard_dir / "real_train", size, info, labels_apart=True),
                "real_test": ShardWriter(shard_dir / "real_test", size, info)}
     counts = run_ingest(items, load, writers, workers=params.ingest.workers, desc=f"ingest {domain}")
     labels_path = Path(data_root) / "labels" / domain / "real_train.parquet"
-    write_labels(writers["real_train"].label_rows, labels_path)
+    write_table(writers["real_train"].label_rows, labels_path)
     check_all_rejects(writers, params.ingest.max_reject_fraction)
     return {"counts": counts, "labels": str(labels_path)}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
-from pipeline.ingest import ingest_domain
+from pipeline.ingest import ingest_domain, interleave
 from pipeline.params import Params, to_dict
 from pipeline.shards import Reject
 
@@ -103,8 +103,8 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list, par
                    real=partial(load_real, root=str(real_dir), fmt=formats["real"],
                                 test_participants=tuple(ing.test_participants),
                                 test_fraction=ing.test_fraction, out_wh=out_wh))
-    items = [("synthetic", it) for it in list_items(synthetic_dir, formats["synthetic"])] + \
-            [("real", it) for it in list_items(real_dir, formats["real"])]
+    items = interleave([("synthetic", it) for it in list_items(synthetic_dir, formats["synthetic"])],
+                       [("real", it) for it in list_items(real_dir, formats["real"])])
     return items, load, formats
 
 

@@ -159,3 +159,13 @@ def test_head_pose_filter_is_not_counted_as_bad_input(raw, tmp_path):
     assert 0 < filtered < 60
     lines = (split_dir(out, "synthetic") / "rejected.jsonl").read_text().splitlines()
     assert all(json.loads(x)["reason"].startswith("filtered: head pose") for x in lines)
+
+
+def test_interleave_spreads_groups_and_keeps_their_order():
+    from pipeline.ingest import interleave
+    light, heavy = [f"r{i}" for i in range(100)], ["m0", "m1", "m2", "m3"]
+    out = interleave(light, heavy)
+    assert sorted(out) == sorted(light + heavy)
+    assert [x for x in out if x.startswith("r")] == light and [x for x in out if x.startswith("m")] == heavy
+    positions = [out.index(m) for m in heavy]
+    assert positions[0] > 5 and positions[-1] < 95 and min(b - a for a, b in zip(positions, positions[1:])) > 20

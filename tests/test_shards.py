@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from pipeline.errors import PipelineError, RejectionError
-from pipeline.shards import (Sample, ShardWriter, iter_shard, list_shards, read_dataset_info,
-                             read_manifest, read_samples)
+from pipeline.shards import (Sample, ShardWriter, encode_sample, iter_shard, list_shards, read_dataset_info,
+                             read_manifest, read_samples, write_shard)
 
 
 def make_samples(n, dtype=np.uint8, split="synthetic"):
@@ -99,3 +99,36 @@ def test_reject_fraction_names_worst_files(tmp_path):
 def test_missing_split_is_a_clear_error(tmp_path):
     with pytest.raises(PipelineError, match="no such split directory"):
         list_shards(tmp_path / "nothing")
+
+
+def test_shard_bytes_equal_tarfiles_own_output(tmp_path):
+    """write_shard builds headers from a template for speed; the bytes must be tarfile's."""
+    rng = np.random.default_rng(1)
+    members = [(f"k{i}_{'x' * int(rng.integers(0, 60))}", rng.bytes(int(rng.integers(0, 3000))),
+                rng.bytes(int(rng.integers(0, 1100)))) for i in range(23)]
+    for n in (0, 1, 23):
+        ref = tmp_path / f"ref{n}.tar"
+        with tarfile.open(ref, "w", format=tarfile.USTAR_FORMAT) as tf:
+            for key, png, meta in members[:n]:
+                for name, data in ((f"{key}.image.png", png), (f"{key}.meta.json", meta)):
+                    ti = tarfile.TarInfo(name)
+                    ti.size, ti.mtime, ti.mode, ti.uname, ti.gname = len(data), 0, 0o644, "", ""
+                    tf.addfile(ti, io.BytesIO(data))
+        write_shard(tmp_path / f"ours{n}.tar", members[:n])
+        assert (tmp_path / f"ours{n}.tar").read_bytes() == ref.read_bytes()
+    with pytest.raises(PipelineError, match="USTAR"):
+        write_shard(tmp_path / "long.tar", [("k" * 100, b"", b"")])
+
+
+def test_labels_apart_leave_the_shards_and_the_manifest(tmp_path):
+    d = tmp_path / "real_train"
+    samples = make_samples(5, split="real_train")
+    with ShardWriter(d, 4, labels_apart=True) as w:
+        for s in samples:
+            w.write(s)
+    assert all("labels" not in s.meta for s in read_samples(d))
+    assert not any(c.startswith("labels") for c in read_manifest(d).column_names)
+    assert [r["key"] for r in w.label_rows] == [s.key for s in samples]
+    assert w.label_rows[3]["labels_gaze_pitch"] == pytest.approx(0.3)
+    with ShardWriter(tmp_path / "synthetic", 4) as plain, pytest.raises(PipelineError, match="labels apart"):
+        plain.write_encoded(encode_sample(samples[0], labels_apart=True))
