@@ -7,6 +7,8 @@ order, so the shards do not depend on scheduling.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing as mp
 from functools import partial
 from pathlib import Path
@@ -66,10 +68,28 @@ def map_records(items: Sequence, load: Callable, workers: int, desc: str = "") -
         yield from tqdm(pool.imap(fn, items, chunksize=chunk), **bar)
 
 
+@contextlib.contextmanager
+def cyclic_gc_off():
+    """The writer piles up ~1M small containers (manifest rows, landmark lists) with no reference
+    cycles; Python's generational GC rescans them again and again: 6 % of the eye ingest's wall time."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def run_ingest(items: Sequence, load: Callable, writers: dict[str, ShardWriter],
                workers: int = 2, desc: str = "ingest") -> dict[str, dict]:
     """Route every record of every item to its split's writer; returns per-split counts."""
-    for recs in map_records(items, load, workers, desc):
+    with cyclic_gc_off():
+        return _route(map_records(items, load, workers, desc), writers)
+
+
+def _route(results: Iterable[list], writers: dict[str, ShardWriter]) -> dict[str, dict]:
+    for recs in results:
         for rec in recs:
             if isinstance(rec, Reject):
                 _writer(writers, rec.split, rec.source).reject(rec.source, rec.reason)

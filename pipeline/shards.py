@@ -224,7 +224,7 @@ class ShardWriter:
         if enc.labels is not None and not self.labels_apart:
             raise PipelineError(f"{self.dir}: sample {key!r} was encoded with its labels apart, "
                                 f"but this split keeps labels in the shards")
-        self._keys.add(check_key(key))
+        self._keys.add(key)  # checked by write_shard, before anything is renamed into place
         self._buf.append((key, enc.png, enc.meta_json))
         self.rows.append({"key": key, "shard": shard_name(self.split, len(self.shards)), **enc.fields})
         if enc.labels is not None:
