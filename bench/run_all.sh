@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 out=${1:-bench/results}
 mkdir -p "$out"
+# which CPU gave the figures: the sessions' VMs differ (AMX or not), and so do the peaks
+{ lscpu | grep -E "^Model name"; echo "bf16 units: $(grep -o -E 'amx_bf16|avx512_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')"; \
+  nproc; python -c "import torch; print('torch', torch.__version__)"; git rev-parse --short HEAD; } | tee "$out/machine.txt"
 python -m bench.ingest --domain eyes          | tee "$out/ingest-eyes.txt"
 python -m bench.ingest --domain hands         | tee "$out/ingest-hands.txt"
 python -m bench.simulate_hands --frames 500   | tee "$out/simulate-hands.txt"
