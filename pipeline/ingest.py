@@ -2,8 +2,8 @@
 
 A domain supplies `items` (files or file groups) and a picklable top-level `load(item)`
 returning a list of `Sample | Reject`; each sample's split is `meta["split"]`. Workers also
-encode PNG + JSON and the manifest columns, so the writing process only appends bytes to tars. `imap` keeps the input
-order, so the shards do not depend on scheduling.
+encode PNG, JSON and the manifest columns, so the writing process only appends bytes to tars.
+`imap` keeps the input order, so the shards do not depend on scheduling.
 """
 from __future__ import annotations
 
