@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import mlflow.pytorch
 import pytest
 import torch
 from mlflow.tracking import MlflowClient
@@ -74,6 +75,13 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
     assert grids == ["grids/step-000004.png", "grids/step-000008.png"]
     versions = MlflowClient().search_model_versions("name='refiner-eyes'")
     assert run.info.run_id in {v.run_id for v in versions}
+    # the registered refiner is a torch.export graph (no pickle), still fully convolutional
+    version = next(v for v in versions if v.run_id == run.info.run_id).version
+    registered = mlflow.pytorch.load_model(f"models:/refiner-eyes/{version}")
+    assert type(registered).__name__ == "GraphModule"  # a pickled model would come back as a Refiner
+    x = torch.rand(3, 1, 48, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(registered(x), refiner.float()(x), atol=1e-5)
 
 
 def test_same_inputs_give_the_same_weights_and_metrics(data_root, tmp_path):

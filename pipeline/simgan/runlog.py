@@ -47,11 +47,18 @@ class RunLog:
             return
         import mlflow
         import mlflow.pytorch
+        from mlflow.models import ModelSignature
+        from mlflow.types import Schema, TensorSpec
         for f in files:
             mlflow.log_artifact(str(f), artifact_path="outputs")
         mlflow.log_dict(config, "outputs/refiner-config.json")
-        # pickle serialization: the default torch.export would fix the model to one input shape
-        mlflow.pytorch.log_model(refiner.cpu().float().eval(), name="refiner", serialization_format="pickle",
+        # pt2 (torch.export), not pickle: loading it from the registry runs no pickled code. The
+        # -1 dims of the signature export batch, height and width as dynamic, so the registered
+        # graph stays fully convolutional (any image size), as R is.
+        spec = TensorSpec(np.dtype(np.float32), (-1, config["in_channels"], -1, -1))
+        example = np.zeros((2, config["in_channels"], config["height"], config["width"]), np.float32)
+        mlflow.pytorch.log_model(refiner.cpu().float().eval(), name="refiner", serialization_format="pt2",
+                                 input_example=example, signature=ModelSignature(Schema([spec]), Schema([spec])),
                                  registered_model_name=f"refiner-{domain}",
                                  pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"])
 
