@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.simulate import eyes_annotations, eyes_geometry as geo
+from pipeline.simulate import eyes_annotations, eyes_geometry as geo, write_file
 from pipeline.simulate.eyes_annotations import IRIS_TEXTURES
 
 CANVAS_W, CANVAS_H = 640, 480
@@ -166,6 +166,6 @@ def write_renders(out_dir: Path, rng: np.random.Generator, first: int, n: int, q
     params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     for i in range(n):
         ok, jpg = cv2.imencode(".jpg", compose(b, windows, rows, i), params)
-        (out_dir / f"{first + i}.jpg").write_bytes(jpg.tobytes())
-        (out_dir / f"{first + i}.json").write_text(json.dumps(anns[i]))
+        write_file(out_dir / f"{first + i}.jpg", jpg)
+        write_file(out_dir / f"{first + i}.json", json.dumps(anns[i]).encode())
     return n

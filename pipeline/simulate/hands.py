@@ -24,7 +24,7 @@ import numpy as np
 
 from pipeline.formats import nyu
 from pipeline.params import HandSimulate
-from pipeline.simulate import hands_model as model
+from pipeline.simulate import hands_model as model, write_file
 from pipeline.simulate.hands_kinect import kinect
 from pipeline.simulate.hands_render import FAR, draw_capsules, empty_zbuffer, split_capsules, to_depth_mm
 from pipeline.simulate.hands_scene import Room, draw_room, sample_room
@@ -83,7 +83,7 @@ def write_unit(out_dir: str, split: str, seed: int, n_total: int, p: HandSimulat
     n = min(UNIT, n_total - k * UNIT)
     for i in range(n):
         png = nyu.encode_depth(render_frame(points[i], scales[i], rng, room))
-        (Path(out_dir) / nyu.frame_name(k * UNIT + i + 1, 1, prefix)).write_bytes(png)
+        write_file(Path(out_dir) / nyu.frame_name(k * UNIT + i + 1, 1, prefix), png)
     return points[:n, :nyu.N_JOINTS]
 
 
