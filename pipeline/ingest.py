@@ -118,9 +118,8 @@ def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path,
     """The three splits of `domain` under data_root/shards/<domain>/, real_train's labels kept
     apart in data_root/labels/<domain>/real_train.parquet; fails on too many rejects."""
     shard_dir, size = Path(data_root) / "shards" / domain, params.ingest.shard_size
-    writers = {"synthetic": ShardWriter(shard_dir / "synthetic", size, info),
-               "real_train": ShardWriter(shard_dir / "real_train", size, info, labels_apart=True),
-               "real_test": ShardWriter(shard_dir / "real_test", size, info)}
+    writers = {split: ShardWriter(shard_dir / split, size, info, labels_apart=split in LABELS_APART)
+               for split in ("synthetic", "real_train", "real_test")}
     counts = run_ingest(items, load, writers, workers=params.ingest.workers, desc=f"ingest {domain}")
     labels_path = Path(data_root) / "labels" / domain / "real_train.parquet"
     write_table(writers["real_train"].label_rows, labels_path)

@@ -89,7 +89,8 @@ def _ustar_template() -> bytes:
 
 
 _HEADER = _ustar_template()
-_CHKSUM_BASE = sum(_HEADER[:148]) + 8 * 32 + sum(_HEADER[156:])  # checksum field counts as spaces
+# the checksum of the template without its (empty) name and size fields; its own field counts as spaces
+_CHKSUM_BASE = sum(_HEADER[:148]) + 8 * 32 + sum(_HEADER[156:]) - sum(_HEADER[124:136])
 
 
 def tar_header(name: str, size: int) -> bytes:
@@ -103,7 +104,7 @@ def tar_header(name: str, size: int) -> bytes:
     h = bytearray(_HEADER)
     h[:len(raw)] = raw
     h[124:136] = size_field
-    h[148:155] = b"%06o\0" % (_CHKSUM_BASE + sum(raw) + sum(size_field) - sum(_HEADER[124:136]))
+    h[148:155] = b"%06o\0" % (_CHKSUM_BASE + sum(raw) + sum(size_field))
     return bytes(h)
 
 
@@ -116,15 +117,12 @@ def write_shard(path: Path, members: Iterable[tuple[str, bytes, bytes]]) -> None
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    written = 0
     with open(tmp, "wb") as f:
         for key, png, meta in members:
             for name, data in ((f"{check_key(key)}.image.png", png), (f"{key}.meta.json", meta)):
-                pad = -len(data) % tarfile.BLOCKSIZE
-                f.write(tar_header(name, len(data)) + data + bytes(pad))
-                written += tarfile.BLOCKSIZE + len(data) + pad
-        end = written + 2 * tarfile.BLOCKSIZE
-        f.write(bytes(end - written + (-end % tarfile.RECORDSIZE)))
+                f.write(tar_header(name, len(data)) + data + bytes(-len(data) % tarfile.BLOCKSIZE))
+        end = f.tell() + 2 * tarfile.BLOCKSIZE
+        f.write(bytes(2 * tarfile.BLOCKSIZE + (-end % tarfile.RECORDSIZE)))
     os.replace(tmp, path)
 
 
