@@ -53,7 +53,7 @@ SimGAN-refined synthetic {info['domain']} samples: each sample is the synthetic 
 | refiner sha256 | `{refiner['sha256']}` |
 | refiner MLflow run | `{refiner['mlflow_run_id']}` ({refiner['steps']} steps) |
 | synthetic input | `{syn['path']}` version `{syn['data_version']}` |
-| annotation check | {check['measure']}: mean {check['mean']} {check['unit']}, p95 {check['p95']}, max {check['max']} over {check['checked']} samples (threshold {check['threshold']}) |
+| annotation check | {check['measure']}: mean {check['mean']} {check['unit']}, p95 {check['p95']}, max {check['max']} over {check['checked']} samples (threshold {check['threshold']}); {check['lost_measure']} {check['lost']} (threshold {check['max_lost']}) |
 
 ![synthetic / refined / |difference|](sample-grid.png)
 

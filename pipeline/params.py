@@ -105,6 +105,10 @@ class TrainRefiner:
     # far-plane background is most of a crop; averaged in, it dilutes lambda on the hand, where
     # the labels live, and forbids the clutter that real backgrounds have.
     self_reg_region: Literal["all", "foreground"] = "all"
+    # A depth camera's pixel is either about right or missing (a hole: the far plane, +1). With
+    # hole_cost > 0 a refined pixel costs min(|R(x) - x|, hole_cost + |R(x) - 1|): R may drop a
+    # pixel at a fixed price but not move the surface. 0: the paper's plain L1 (identity psi only).
+    hole_cost: float = fld(0.0, ge=0, doc="self-regularization price of a hole (depth crops); 0 = plain L1")
     history: bool = True
     history_size: int = fld(4096, ge=1)
     batch_size: int = fld(64, ge=2)
@@ -134,6 +138,8 @@ class Refine:
     threads: int = fld(0, ge=0, doc="torch threads per worker; 0 = the cores split between the workers")
     dask_address: str = fld("", doc="Dask scheduler (tcp://host:port): run the shard tasks there via Prefect")
     max_label_shift: float = fld(1.0, ge=0, doc="annotation check: fail above this mean shift (eyes: px, hands: mm)")
+    max_lost_fraction: float = fld(0.05, ge=0, le=1, doc="annotation check: fail above this mean fraction of "
+                                   "label points lost (eyes: iris discs, hands: joints that lost depth)")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     grid_samples: int = fld(8, ge=1, doc="synthetic/refined pairs in the dataset card's sample grid")
 

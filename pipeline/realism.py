@@ -5,7 +5,8 @@
   images are the synthetic ones after R, so the pair differs only by refinement). Held-out accuracy
   near 50% means the classifier cannot tell; its p-value is the one-sided binomial test of
   "accuracy > 50%" (scipy.stats.binomtest); the held-out log-loss (ln 2 = chance) grades sets
-  whose accuracies both saturate.
+  whose accuracies both saturate. Real vs real (real_test against real_train images: other frames,
+  for eyes other people) is its floor: what tells two real sets apart without any domain gap.
 - KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, averaged over
   random subsets, on the penultimate features of the real-oracle estimator (trained on real
   images for the task, as Inception was on real photos). Real vs real (two halves of the held-out
@@ -107,18 +108,24 @@ def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: in
 
 
 def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, feature_net: nn.Module,
-                    cfg: Realism, seed: int, device: torch.device) -> tuple[dict, dict[str, np.ndarray]]:
+                    cfg: Realism, seed: int, device: torch.device,
+                    real_other: np.ndarray | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """C2ST, and KID on `feature_net.embed` features, for (N, 1, H, W) image sets; `refined[i]` is
-    `synthetic[i]` after R. Returns the metrics and the held-out features per set (for the report)."""
-    n = min(len(real), len(synthetic), len(refined))
+    `synthetic[i]` after R; `real_other` (other real images) gives the C2ST floor, c2st["real"].
+    Returns the metrics and the held-out features per set (for the report)."""
+    others = () if real_other is None else (len(real_other),)
+    n = min(len(real), len(synthetic), len(refined), *others)
     n_test = max(1, int(round(n * cfg.test_fraction)))
     rng = np.random.default_rng(seed)
     # random held-out parts; synthetic and refined share one order so they stay paired
     real = real[rng.permutation(len(real))[:n]]
     paired = rng.permutation(min(len(synthetic), len(refined)))[:n]
     synthetic, refined = synthetic[paired], refined[paired]
-    out = {"n_per_set": n, "c2st": {name: c2st(real, x, n_test, cfg, seed, device)
-                                    for name, x in (("synthetic", synthetic), ("refined", refined))}, "kid": {}}
+    against = {"synthetic": synthetic, "refined": refined}
+    if real_other is not None:
+        against["real"] = real_other[rng.permutation(len(real_other))[:n]]
+    out = {"n_per_set": n, "c2st": {name: c2st(real, x, n_test, cfg, seed, device) for name, x in against.items()},
+           "kid": {}}
     feature_net = feature_net.eval().to(device, memory_format=torch.channels_last)
     feats = {name: outputs(feature_net.embed, x[:n_test], device, cfg.precision)
              for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined))}
@@ -134,9 +141,11 @@ def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray
 
 
 def load_sets(domain: str, shards_root: str | Path, max_samples: int, seed: int) -> dict[str, np.ndarray]:
-    """Images of real_test, synthetic and refined (refined matched to the synthetic subset by key)."""
+    """Images of real_test, real_train (images only: the C2ST floor), synthetic and refined
+    (refined matched to the synthetic subset by key)."""
     root = Path(shards_root) / domain
     _, real, _ = read_images(domain, root / "real_test", max_samples, seed)
+    _, real_other, _ = read_images(domain, root / "real_train", max_samples, seed)
     syn_keys, synthetic, _ = read_images(domain, root / "synthetic", max_samples, seed)
     ref_keys, refined, _ = read_images(domain, root / "refined")
     where = {k: i for i, k in enumerate(ref_keys)}
@@ -145,7 +154,7 @@ def load_sets(domain: str, shards_root: str | Path, max_samples: int, seed: int)
         raise PipelineError(f"{root / 'refined'}: {len(missing)} synthetic samples have no refined "
                             f"counterpart (e.g. {missing[0]}); was refine run on this synthetic split?")
     refined = refined[[where[k] for k in syn_keys]]
-    shapes = {x.shape[1:] for x in (real, synthetic, refined)}
+    shapes = {x.shape[1:] for x in (real, real_other, synthetic, refined)}
     if len(shapes) > 1:
         raise PipelineError(f"{root}: real, synthetic and refined crops differ in shape: {sorted(shapes)}")
-    return {"real": real, "synthetic": synthetic, "refined": refined}
+    return {"real": real, "real_other": real_other, "synthetic": synthetic, "refined": refined}

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from pipeline.annotation_check import label_shift
+from pipeline.annotation_check import label_shift, no_shifts
 from pipeline.crops import denormalize, normalize
 from pipeline.device import autocast, memory_format
 from pipeline.errors import PipelineError
@@ -28,7 +28,7 @@ class ShardReport:
     shard: str  # refined shard file name
     n: int = 0
     rows: list[dict] | None = None  # manifest rows of the refined samples
-    shifts: np.ndarray | None = None  # per-sample label shift (annotation_check units)
+    shifts: np.ndarray | None = None  # per-sample (label shift, lost fraction), annotation_check.label_shift
     refined: bool = True  # False: an earlier run's finished shard was verified and kept
     error: str = ""
 
@@ -93,7 +93,7 @@ def refine_shard(refiner: torch.nn.Module, shard_path: str | Path, out_path: str
     finally:  # a failed shard must not leave its temporary file in the output folder
         out_path.with_name(f".{out_path.name}.tmp").unlink(missing_ok=True)
     report.n = len(report.rows)
-    report.shifts = np.concatenate(shifts) if shifts else np.zeros(0)
+    report.shifts = np.concatenate(shifts) if shifts else no_shifts()
     return report
 
 
@@ -133,5 +133,5 @@ def verify_shard(shard_path: str | Path, out_path: str | Path, *, domain: str, r
     except _Unreadable:
         return None
     report.n = len(report.rows)
-    report.shifts = np.concatenate(shifts) if shifts else np.zeros(0)
+    report.shifts = np.concatenate(shifts) if shifts else no_shifts()
     return report

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import __version__
-from pipeline.annotation_check import summarize
+from pipeline.annotation_check import no_shifts, summarize
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
 from pipeline.params import Params, to_dict
@@ -121,8 +121,8 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
     seconds = time.perf_counter() - start
     check_reports(reports, expected, dict(zip(names, sources)))
 
-    shifts = np.concatenate([r.shifts for r in reports]) if reports else np.zeros(0)
-    check = summarize(domain, shifts, cfg.max_label_shift)
+    shifts = np.concatenate([r.shifts for r in reports]) if reports else no_shifts()
+    check = summarize(domain, shifts, cfg.max_label_shift, cfg.max_lost_fraction)
     info = {"domain": domain, "refined_by": refined_by, "fingerprint": fp,
             "inputs": {"synthetic": {"path": str(synthetic_dir), "data_version": data_version(synthetic_dir)},
                        "refiner": {"path": str(model), "sha256": refined_by["refiner_sha256"],

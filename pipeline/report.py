@@ -51,7 +51,8 @@ def results_table(inputs: dict) -> str:
         if r:
             c = r["c2st"]
             lines.append(f"| realism ({domain}) | C2ST accuracy, real vs X (%) (p; held-out log-loss, chance 0.69) | "
-                         f"{_c2st(c['synthetic'])} | {_c2st(c['refined'])} | - | - | - | "
+                         f"{_c2st(c['synthetic'])} | {_c2st(c['refined'])} | "
+                         f"{_c2st(c['real']) + ' (real_test vs real_train)' if 'real' in c else '-'} | - | - | "
                          "51.7 (humans, real vs refined; chance 50) | - | SimGAN §4.1 |")
             k = r["kid"]
             lines.append(f"| realism ({domain}) | KID x 1000, real vs X | {1000 * k['synthetic']['mean']:.2f} | "
@@ -72,8 +73,10 @@ def targets_text(inputs: dict) -> str:
         r = inputs["realism"][domain]
         if r:
             a_syn, a_ref = r["c2st"]["synthetic"]["accuracy"], r["c2st"]["refined"]["accuracy"]
+            floor = r["c2st"].get("real")
             out.append(f"- {domain} realism: C2ST accuracy real vs refined {100 * a_ref:.1f}% vs real vs synthetic "
-                       f"{100 * a_syn:.1f}% ({'lower' if a_ref < a_syn else 'NOT lower'})")
+                       f"{100 * a_syn:.1f}% ({'lower' if a_ref < a_syn else 'NOT lower'})"
+                       + (f"; floor, real vs other real images: {100 * floor['accuracy']:.1f}%" if floor else ""))
     return "\n".join(out) or "- n/a (no evaluation outputs yet)"
 
 

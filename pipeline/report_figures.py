@@ -57,9 +57,10 @@ def realism_bars(realism: dict[str, dict], path: Path) -> Path:
     at = np.arange(len(domains))
     w = 0.27
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
-    for i, data in enumerate(("synthetic", "refined")):
-        a1.bar(at + (i - 0.5) * w, [100 * realism[d]["c2st"][data]["accuracy"] for d in domains], w,
-               color=COLOURS[data], label=f"real vs {data}")
+    for i, data in enumerate(("synthetic", "refined", "real")):
+        accs = [realism[d]["c2st"].get(data) or {"accuracy": 0.0} for d in domains]
+        a1.bar(at + (i - 1) * w, [100 * a["accuracy"] for a in accs], w, color=COLOURS[data],
+               label="real vs other real (floor)" if data == "real" else f"real vs {data}")
     for i, data in enumerate(("synthetic", "refined", "real")):
         kids = [realism[d]["kid"].get(data) or {"mean": 0.0, "std": 0.0} for d in domains]
         a2.bar(at + (i - 1) * w, [k["mean"] for k in kids], w, yerr=[k["std"] for k in kids],

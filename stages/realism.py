@@ -44,13 +44,13 @@ def run(args, params) -> None:
     oracle_path = Path(f"models/estimator-{args.domain}-real_train.pt")
     oracle, _ = load_estimator(oracle_path, args.domain, sets["real"].shape[2:])
     metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], oracle, cfg,
-                                     params.seed, pick_device())
+                                     params.seed, pick_device(), real_other=sets["real_other"])
     doc = {"domain": args.domain, **metrics}
     out = Path(f"metrics/realism-{args.domain}.json")
     write_json(out, doc)
     write_csv(Path(f"plots/realism-{args.domain}.csv"), pca_rows(feats))
     root = Path("data/shards") / args.domain
-    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_test", "synthetic", "refined")},
+    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_test", "real_train", "synthetic", "refined")},
                             tags={"domain": args.domain}):
         mlflow.log_params({**to_dict(cfg), "seed": params.seed})
         mlflow.log_metrics({f"c2st_accuracy_{k}": v["accuracy"] for k, v in metrics["c2st"].items()}

@@ -6,7 +6,8 @@ Reads models/refiner-<domain>.pt and data/shards/<domain>/synthetic/; writes
 data/shards/<domain>/refined/ (shards, manifest, dataset.json, README.md card, sample grid) and
 metrics/refine-<domain>.json. Shards run in `<domain>.refine.workers` processes, or on the Dask
 cluster at `<domain>.refine.dask_address`. A rerun after a kill redoes only the missing shards.
-Fails when the annotation check's mean label shift exceeds `<domain>.refine.max_label_shift`.
+Fails when the annotation check's mean label shift exceeds `<domain>.refine.max_label_shift`, or
+the mean fraction of label points lost exceeds `<domain>.refine.max_lost_fraction`.
 """
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ def run(args, params) -> None:
     print(json.dumps({domain: metrics(result)}))
     check = result.check
     if not check["passed"]:
-        raise PipelineError(f"{data / 'refined'}: annotation check failed: mean {check['measure']} "
-                            f"{check['mean']} {check['unit']} > max_label_shift {check['threshold']} "
-                            f"over {check['checked']} samples (see {out})")
+        raise PipelineError(f"{data / 'refined'}: annotation check failed over {check['checked']} samples: "
+                            f"mean {check['measure']} {check['mean']} {check['unit']} (max_label_shift "
+                            f"{check['threshold']}), {check['lost_measure']} {check['lost']} (max_lost_fraction "
+                            f"{check['max_lost']}); see {out}")
 
 
 def parser():

@@ -48,18 +48,21 @@ def test_measure_realism_ranks_a_closer_refined_set_as_more_real():
     rng = np.random.default_rng(1)
     real, synthetic = images(rng, 200, 0.5), images(rng, 200, 0.0)
     refined = synthetic + 0.45  # "refinement" that nearly closes the gap
-    out, feats = measure_realism(real, synthetic, refined, PixelFeatures(), CFG, 0, CPU)
+    out, feats = measure_realism(real, synthetic, refined, PixelFeatures(), CFG, 0, CPU,
+                                 real_other=images(rng, 300, 0.5))
     assert out["c2st"]["refined"]["accuracy"] < out["c2st"]["synthetic"]["accuracy"]
+    assert out["c2st"]["real"]["accuracy"] < 0.65 and out["c2st"]["real"]["n_test"] == 120  # the floor, at n = 200
     assert out["kid"]["refined"]["mean"] < out["kid"]["synthetic"]["mean"]
     assert set(feats) == {"real", "synthetic", "refined"} and len(feats["real"]) == 60
 
 
 def test_load_sets_pairs_refined_with_synthetic_by_key(tmp_path):
     write_split(tmp_path, "eyes", "real_test", 30, 1, prefix="t")
+    write_split(tmp_path, "eyes", "real_train", 30, 2, prefix="r")
     write_split(tmp_path, "eyes", "synthetic", 30, 0)
     write_split(tmp_path, "eyes", "refined", 30, 0, style=0.5)
     sets = load_sets("eyes", tmp_path / "shards", max_samples=12, seed=3)
-    assert sets["synthetic"].shape == sets["refined"].shape == (12, 1, 35, 55)
+    assert sets["synthetic"].shape == sets["refined"].shape == sets["real_other"].shape == (12, 1, 35, 55)
     # the fixture's refined sample i is synthetic sample i restyled: the iris disc stays put
     assert np.abs(iris_centres(sets["synthetic"]) - iris_centres(sets["refined"])).max() < 0.5
     assert np.abs(iris_centres(sets["synthetic"]) - iris_centres(sets["refined"][::-1])).max() > 2

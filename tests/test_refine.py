@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.annotation_check import iris_shift_px, joint_depth_change_mm
+from pipeline.annotation_check import LOST, SHIFT, iris_shift_px, joint_depth_change_mm, summarize
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.shards import iter_shard, list_shards, read_dataset_info, read_manifest
@@ -161,13 +161,18 @@ def test_iris_shift_follows_motion_and_ignores_contrast_and_noise():
     rng = np.random.default_rng(1)
     samples = [eye_sample(rng, f"k{i}") for i in range(30)]
     syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
-    assert 0.85 < iris_shift_px(syn, np.roll(syn, 1, axis=2), metas).mean() < 1.1
-    assert 1.5 < iris_shift_px(syn, np.roll(syn, 2, axis=1), metas).mean() < 2.1
+    def shift(refined, m=metas):
+        return iris_shift_px(syn, refined, m)[:, SHIFT]
+
+    assert 0.85 < shift(np.roll(syn, 1, axis=2)).mean() < 1.1
+    assert 1.5 < shift(np.roll(syn, 2, axis=1)).mean() < 2.1
     contrast = np.clip(syn * 0.6 + 40, 0, 255).astype(np.uint8)
-    assert iris_shift_px(syn, contrast, metas).max() < 0.05
+    assert shift(contrast).max() < 0.05
     noisy = np.clip(syn + rng.normal(0, 8, syn.shape), 0, 255).astype(np.uint8)
-    assert iris_shift_px(syn, noisy, metas).mean() < 0.1
-    assert iris_shift_px(syn, np.full_like(syn, 200), metas).min() > 5  # iris gone: moved by its radius
+    assert shift(noisy).mean() < 0.1
+    assert (iris_shift_px(syn, noisy, metas)[:, LOST] == 0).all()
+    gone = iris_shift_px(syn, np.full_like(syn, 200), metas)
+    assert gone[:, SHIFT].min() > 5 and (gone[:, LOST] == 1).all()  # iris gone: lost, and moved by its radius
     no_marks = [{k: v for k, v in m.items() if k != "labels"} for m in metas]
     assert np.isnan(iris_shift_px(syn, syn, no_marks)).all()
 
@@ -178,6 +183,26 @@ def test_joint_depth_change_is_measured_in_mm_on_the_hand_only():
     syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
     hand = syn < FAR_MM
     deeper = np.where(hand, syn + 7, FAR_MM).astype(np.uint16)
-    assert np.allclose(joint_depth_change_mm(syn, deeper, metas), 7.0)
+    assert np.allclose(joint_depth_change_mm(syn, deeper, metas), [7.0, 0.0])
     background_only = np.where(hand, syn, 999).astype(np.uint16)
-    assert np.allclose(joint_depth_change_mm(syn, background_only, metas), 0.0)
+    assert np.allclose(joint_depth_change_mm(syn, background_only, metas), [0.0, 0.0])
+
+
+def test_joint_depth_holes_count_as_lost_not_as_moved():
+    rng = np.random.default_rng(3)
+    samples = [hand_sample(rng, f"h{i}") for i in range(10)]
+    syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
+    holes, expected = syn.copy(), []
+    for i, m in enumerate(metas):  # the sensor loses the first two joints' pixels (missing depth)
+        px = np.rint(np.array(m["labels"]["joints_uvd"])[:, :2]).astype(int)
+        holes[i, px[:2, 1], px[:2, 0]] = 0
+        expected.append(np.mean(holes[i, px[:, 1], px[:, 0]] == 0))  # joints on those pixels too
+    check = joint_depth_change_mm(syn, holes, metas)
+    assert np.allclose(check[:, SHIFT], 0.0) and np.allclose(check[:, LOST], expected)
+    assert min(expected) >= 2 / 14
+    summary = summarize("hands", check, max_shift=1.0, max_lost=0.05)
+    assert summary["mean"] == 0.0 and not summary["passed"]  # no surface moved, but too many holes
+    assert summarize("hands", check, max_shift=1.0, max_lost=0.5)["passed"]
+    erased = np.full_like(syn, FAR_MM)
+    assert np.isnan(joint_depth_change_mm(syn, erased, metas)[:, SHIFT]).all()
+    assert not summarize("hands", joint_depth_change_mm(syn, erased, metas), 100.0, 0.5)["passed"]

@@ -72,3 +72,15 @@ def test_foreground_region_ignores_the_far_plane_and_averages_over_the_hand(kind
         pushed[:, :, 2:6, 2:6] += 0.2          # the whole hand moves: the mean over the hand is 0.2
         assert self_regularization_loss(pushed, x, kind, "foreground").item() == pytest.approx(0.2, rel=1e-5)
         assert self_regularization_loss(pushed, x, kind, "all").item() == pytest.approx(0.2 * 16 / 64, rel=1e-5)
+
+
+def test_hole_cost_prices_a_hole_at_a_fixed_cost_but_not_a_moved_surface():
+    x = torch.full((1, 1, 4, 4), -0.5)           # a flat surface, all foreground
+    holes = x.clone()
+    holes[..., :2, :] = 1.0                      # half the pixels dropped to the far plane
+    moved = x + 0.6                              # the surface pushed back
+    assert self_regularization_loss(holes, x, "identity", "foreground", hole_cost=0.2).item() == pytest.approx(0.1)
+    assert self_regularization_loss(holes, x, "identity", "foreground").item() == pytest.approx(0.75)
+    assert self_regularization_loss(moved, x, "identity", "foreground", hole_cost=0.2).item() == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="hole_cost needs the identity"):
+        self_regularization_loss(holes, x, "derivatives", hole_cost=0.2)

@@ -88,6 +88,7 @@ def test_refiner_with_noise_fields_is_a_function_of_its_input():
     with torch.no_grad():
         assert torch.equal(r(x), r(x.clone()))
     assert r.stem.in_channels == 3
+    assert not r.stem.weight[:, 1:].any()  # deaf to the noise until training says otherwise
     with FlopCounterMode(display=False) as counter:
         r(x)
     assert counter.get_total_flops() == 2 * refiner_flops(8, 2, 35, 55, noise_channels=2)

@@ -64,6 +64,8 @@ class Refiner(nn.Module):
         super().__init__()
         self.noise_channels = noise_channels
         self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, padding=1, padding_mode=padding)
+        with torch.no_grad():  # R starts deaf to the noise: it learns the identity as fast as without it
+            self.stem.weight[:, in_channels:].zero_()
         self.blocks = nn.Sequential(*(ResnetBlock(channels, padding) for _ in range(blocks)))
         self.head = nn.Conv2d(channels, in_channels, 1)
 

@@ -60,11 +60,18 @@ def region_weights(synthetic: torch.Tensor, kind: str, region: str) -> torch.Ten
 
 
 def self_regularization_loss(refined: torch.Tensor, synthetic: torch.Tensor, kind: str,
-                             region: str = "all") -> torch.Tensor:
+                             region: str = "all", hole_cost: float = 0.0) -> torch.Tensor:
     """||psi(R(x)) - psi(x)||_1 as a per-element mean (the paper's sum divided by the element
-    count), over the whole image or over the foreground (`region_weights`)."""
-    synthetic = synthetic.float()
-    diff = (psi(refined.float(), kind) - psi(synthetic, kind)).abs()
+    count), over the whole image or over the foreground (`region_weights`).
+
+    hole_cost > 0 (identity psi): each pixel costs min(|R(x) - x|, hole_cost + |R(x) - 1|), so
+    turning a pixel into a hole (the far plane, +1) costs a fixed price however far it moves."""
+    synthetic, refined = synthetic.float(), refined.float()
+    diff = (psi(refined, kind) - psi(synthetic, kind)).abs()
+    if hole_cost > 0:
+        if kind != "identity":
+            raise ValueError(f"hole_cost needs the identity self-regularization, not {kind!r}")
+        diff = torch.minimum(diff, hole_cost + (1.0 - refined).abs())
     w = region_weights(synthetic, kind, region)
     return diff.mean() if w is None else (diff * w).sum() / w.sum().clamp(min=1.0)
 

@@ -104,7 +104,8 @@ class SimGAN:
             refined = self.r_train(synthetic)
             logits = self.disc(refined)
         adv = adversarial_loss(logits)
-        reg = self_regularization_loss(refined, synthetic, self.cfg.self_reg, self.cfg.self_reg_region)
+        reg = self_regularization_loss(refined, synthetic, self.cfg.self_reg, self.cfg.self_reg_region,
+                                        self.cfg.hole_cost)
         self._update(self.opt_r, adv + self.cfg.lam * reg)
         set_requires_grad(self.disc, True)
         if self.ema is not None:

@@ -60,6 +60,11 @@ def render_frame(points: np.ndarray, scale: float, rng: np.random.Generator, roo
     if room is None:
         return to_depth_mm(zbuf)
     draw_room(zbuf, room, points[model.ARM_B])
+    return sense(zbuf, rng)
+
+
+def sense(zbuf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A coarse z-buffer (FAR = nothing) -> uint16 (480, 640) depth as the Kinect reports it."""
     zbuf[zbuf >= FAR] = 0
     return cv2.resize(kinect(zbuf, rng), (nyu.WIDTH, nyu.HEIGHT), interpolation=cv2.INTER_NEAREST)
 
