@@ -1,16 +1,19 @@
 """How much of the hand domain gap could a refiner close at all? (issue 6: "what limits them")
 
-A refiner changes how a depth map looks, never the scene in it. The real-like hand frames differ
-from the synthetic renders in both: the sensor (Kinect artefacts, coarse 2x2 depth blocks) and
-the scene (an elbow and upper arm instead of a straight forearm, a body, a table, a wall). This
-script re-renders the synthetic split's very hands (same seeds, poses and labels) with one part
-of the gap added, ingests them with the same readers, trains the estimator with the default
-budget and evaluates it on the real test split:
+A refiner changes how a depth crop looks, never the scene in it nor where the crop was cut.
+The real-like hand frames differ from the synthetic renders in the sensor (Kinect artefacts,
+coarse 2x2 depth blocks) and in the scene (an elbow and upper arm instead of a straight forearm,
+a body, a table, a wall). This script re-renders the synthetic split's very hands (same seeds,
+poses and labels) with one part of the gap added, trains the estimator with the default budget
+and seed on them and evaluates it on the real test split:
 
-    sensor   the synthetic scene seen through the Kinect model: what a perfect refiner could give
-    scene    the real-like arm and room, rendered clean: the part no refiner may touch
+    sensor            seen through the Kinect model, cut with the synthetic split's own crops:
+                      the best a perfect refiner of the crops could give
+    sensor_recentred  the same frames cut as the real splits are, around the sensed depth
+                      (ingested with the same readers): the crop centring is part of the gap
+    scene             the real-like arm and room, rendered clean: the part no refiner may touch
 
-    python -m bench.hand_gap --variant sensor --out /tmp/hand_gap    # after `dvc repro ingest@hands`
+    dvc repro ingest@hands && python -m bench.hand_gap --out /tmp/hand_gap
 """
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.crops import hands as crops
 from pipeline.device import pick_device
-from pipeline.estimate.data import load_labelled
+from pipeline.estimate.data import LabelledSplit, load_labelled
 from pipeline.estimate.evaluate import evaluate
 from pipeline.estimate.model import estimator_config
 from pipeline.estimate.train import fit, set_threads
@@ -33,49 +37,70 @@ from pipeline.simulate import hands as sim
 from pipeline.simulate.hands_render import draw_capsules, empty_zbuffer, to_depth_mm
 from pipeline.simulate.hands_scene import draw_room, sample_room
 
-VARIANTS = ("sensor", "scene")
+VARIANTS = ("sensor", "sensor_recentred", "scene")
+SYNTHETIC = Path("data/shards/hands/synthetic")
 
 
-def render_variant(variant: str, out_dir: Path, n: int, p, seed: int) -> None:
-    """The synthetic split's frames 1..n (its generator stream, so its hands) with one gap part added."""
+def render_variant(scene: bool, out_dir: Path, n: int, p, seed: int) -> None:
+    """The synthetic split's frames 1..n (its generator stream, so its hands), through the Kinect
+    model (scene False) or with the real-like arm and room, rendered clean (scene True)."""
     stream, _, prefix, _ = sim.SPLITS["synthetic"]
     out_dir.mkdir(parents=True)
     xyz = []
     for k in range(-(-n // sim.UNIT)):
         rng = np.random.default_rng([seed, stream, k])
-        points, scales = sim.sample_hands(rng, sim.UNIT, variant == "scene", p)
-        room = sample_room(rng, 1, p.min_distance_mm, p.max_distance_mm) if variant == "scene" else None
-        step = sim.REAL_STEP if variant == "sensor" else 1
-        for i in range(min(sim.UNIT, n - k * sim.UNIT)):
+        points, scales = sim.sample_hands(rng, sim.UNIT, scene, p)
+        room = sample_room(rng, 1, p.min_distance_mm, p.max_distance_mm) if scene else None
+        step = 1 if scene else sim.REAL_STEP
+        m = min(sim.UNIT, n - k * sim.UNIT)
+        for i in range(m):
             zbuf = empty_zbuffer(step)
             draw_capsules(zbuf, *sim.hand_capsules(points[i], scales[i]), step)
-            if room is not None:
+            if scene:
                 draw_room(zbuf, room, points[i][sim.model.ARM_B])
-            depth = sim.sense(zbuf, rng) if variant == "sensor" else to_depth_mm(zbuf)
+            depth = to_depth_mm(zbuf) if scene else sim.sense(zbuf, rng)
             (out_dir / nyu.frame_name(k * sim.UNIT + i + 1, 1, prefix)).write_bytes(nyu.encode_depth(depth))
-        xyz.append(points[:sim.UNIT, :nyu.N_JOINTS][: n - k * sim.UNIT])
+        xyz.append(points[:m, :nyu.N_JOINTS])
     xyz = np.concatenate(xyz)
     nyu.write_joint_data(out_dir / "joint_data.mat", nyu.xyz_to_uvd(xyz), xyz)
 
 
+def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:
+    """The re-rendered frames cut with each synthetic sample's own crop: same labels, new pixels."""
+    images = [crops.normalize(crops.crop_depth(nyu.read_depth(raw / f"{key}.png"), meta["crop"]), meta)
+              for key, meta in zip(synthetic.keys, synthetic.metas)]
+    return LabelledSplit(synthetic.keys, np.stack(images)[:, None].astype(np.float32), synthetic.targets,
+                         synthetic.metas)
+
+
+def training_set(variant: str, out: Path, params) -> LabelledSplit:
+    cfg, p = params.hands.train_estimator, params.hands.simulate
+    raw = out / "raw" / "synthetic"
+    render_variant(variant == "scene", raw, p.n_synthetic, p, params.seed)
+    if variant == "sensor":
+        return in_synthetic_crops(raw, load_labelled("hands", SYNTHETIC, max_samples=cfg.max_samples, seed=params.seed))
+    ingest_hands(params, raw, Path("data/raw/hands/real"), out)  # crops cut as ingest cuts every split
+    return load_labelled("hands", out / "shards/hands/synthetic", max_samples=cfg.max_samples, seed=params.seed)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", choices=VARIANTS, required=True)
+    ap.add_argument("--variant", choices=VARIANTS, action="append", help="default: all three")
     ap.add_argument("--out", type=Path, required=True, help="scratch folder (emptied)")
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()
     params = load_params(args.params)
-    shutil.rmtree(args.out, ignore_errors=True)
-    raw = args.out / "raw" / "synthetic"
-    render_variant(args.variant, raw, params.hands.simulate.n_synthetic, params.hands.simulate, params.seed)
-    counts = ingest_hands(params, raw, Path("data/raw/hands/real"), args.out)
     cfg = params.hands.train_estimator
     set_threads(cfg.threads)
-    data = load_labelled("hands", args.out / "shards/hands/synthetic", max_samples=cfg.max_samples, seed=params.seed)
-    model, _ = fit(estimator_config("hands", cfg.width, data.images.shape[2:]), data, cfg, params.seed, pick_device())
-    metrics, _ = evaluate("hands", model, load_labelled("hands", "data/shards/hands/real_test"), pick_device(),
-                          cfg.precision)
-    print(json.dumps({"variant": args.variant, "ingested": counts.get("synthetic"), **metrics}, default=str))
+    real_test = load_labelled("hands", "data/shards/hands/real_test")
+    for variant in args.variant or VARIANTS:
+        out = args.out / variant
+        shutil.rmtree(out, ignore_errors=True)
+        data = training_set(variant, out, params)
+        config = estimator_config("hands", cfg.width, data.images.shape[2:])
+        model, _ = fit(config, data, cfg, params.seed, pick_device())
+        metrics, _ = evaluate("hands", model, real_test, pick_device(), cfg.precision)
+        print(json.dumps({"variant": variant, "n_train": len(data.keys), **metrics}), flush=True)
 
 
 if __name__ == "__main__":
