@@ -1,0 +1,53 @@
+"""How much of a refined-vs-synthetic difference is the estimator's own seed? (issue 6)
+
+Trains the estimator of train_estimator@<domain>-<data> with several seeds (the seed sets the
+initial weights, the batch order and the `max_samples` subset; budget and params as the stage's) and evaluates each on the real test split, as evaluate@ does. The stages
+use `seed` from params.yaml; this prints each seed's error and the mean and spread per set.
+
+    dvc repro refine@hands && python -m bench.seed_spread --domain hands --seeds 0 1 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.device import pick_device
+from pipeline.estimate.data import load_labelled, training_paths
+from pipeline.estimate.evaluate import evaluate
+from pipeline.estimate.model import estimator_config
+from pipeline.estimate.train import fit, set_threads
+from pipeline.params import load_params
+
+ERROR = {"eyes": "mean_angular_error_deg", "hands": "mean_joint_error_mm"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--domain", choices=ERROR, required=True)
+    ap.add_argument("--data", nargs="+", default=["synthetic", "refined"], help="training sets")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--params", default="params.yaml")
+    args = ap.parse_args()
+    params = load_params(args.params)
+    cfg = params.domain(args.domain).train_estimator
+    set_threads(cfg.threads)
+    test = load_labelled(args.domain, Path("data/shards") / args.domain / "real_test")
+    for data in args.data:
+        split_dir, labels = training_paths("data", args.domain, data)
+        errors = []
+        for seed in args.seeds:
+            train = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
+            config = estimator_config(args.domain, cfg.width, train.images.shape[2:])
+            model, _ = fit(config, train, cfg, seed, pick_device())
+            metrics, _ = evaluate(args.domain, model, test, pick_device(), cfg.precision)
+            errors.append(metrics[ERROR[args.domain]])
+            print(json.dumps({"data": data, "seed": seed, ERROR[args.domain]: round(errors[-1], 3)}), flush=True)
+        print(json.dumps({"data": data, "seeds": args.seeds, "mean": round(float(np.mean(errors)), 3),
+                          "sd": round(float(np.std(errors, ddof=1)), 3) if len(errors) > 1 else None}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
