@@ -90,6 +90,12 @@ DIFFERENCES = (
     "paper's gaze CNN; direct regression instead of a 2-stack hourglass for hands); and realism is judged "
     "by a classifier two-sample test and KID instead of human subjects.")
 
+LIMITS = (
+    "What limits them is measured outside the pipeline, in the README's \"Results, and what limits "
+    "them\": the estimators' spread over seeds (`python -m bench.seed_spread`), the C2ST floor above "
+    "(real test vs real training images: for eyes, other people), and the hand error a perfect "
+    "refiner of the crops would reach (`python -m bench.hand_gap`).")
+
 
 def figures(inputs: dict, shards: Path, out: Path) -> dict[str, Path]:
     """Every PNG of the report (only those whose inputs exist), by name."""
@@ -129,7 +135,7 @@ def render(inputs: dict, made: dict[str, Path], report_dir: Path, root: Path) ->
              "Estimators trained on synthetic, refined and real (oracle) data with the same budget, "
              "evaluated on the labelled real test split; realism judged by networks trained here.\n",
              "## Results\n", results_table(inputs), "", DIFFERENCES, "", "### Targets (issue 6)\n",
-             targets_text(inputs), "", "## Accuracy curves on real test data\n",
+             targets_text(inputs), "", LIMITS, "", "## Accuracy curves on real test data\n",
              img("curve-eyes", "gaze curve") + img("curve-hands", "hand curve"),
              "## Realism\n", img("realism", "C2ST accuracy and KID"),
              img("pca-eyes", "eye features") + img("pca-hands", "hand features"),
