@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.annotation_check import label_shift, summarize
 from pipeline.crops import hands as crops
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, load_labelled
@@ -39,6 +40,7 @@ from pipeline.simulate.hands_scene import draw_room, sample_room
 
 VARIANTS = ("sensor", "sensor_recentred", "scene")
 SYNTHETIC = Path("data/shards/hands/synthetic")
+SYNTHETIC_RAW = Path("data/raw/hands/synthetic")
 
 
 def render_variant(scene: bool, out_dir: Path, n: int, p, seed: int) -> None:
@@ -66,9 +68,17 @@ def render_variant(scene: bool, out_dir: Path, n: int, p, seed: int) -> None:
 
 
 def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:
-    """The re-rendered frames cut with each synthetic sample's own crop: same labels, new pixels."""
-    images = [crops.normalize(crops.crop_depth(nyu.read_depth(raw / f"{key}.png"), meta["crop"]), meta)
-              for key, meta in zip(synthetic.keys, synthetic.metas)]
+    """The re-rendered frames cut with each synthetic sample's own crop: same labels, new pixels.
+    Prints the refine stage's annotation check of these crops against the synthetic ones: what
+    the check makes of a perfect refiner."""
+    def cut(folder: Path) -> np.ndarray:
+        return np.stack([crops.crop_depth(nyu.read_depth(folder / f"{key}.png"), meta["crop"])
+                         for key, meta in zip(synthetic.keys, synthetic.metas)])
+
+    sensed = cut(raw)
+    check = label_shift("hands", cut(SYNTHETIC_RAW), sensed, synthetic.metas)
+    print(json.dumps({"annotation_check_of_the_kinect_model": summarize("hands", check, 10.0, 0.2)}), flush=True)
+    images = [crops.normalize(d, meta) for d, meta in zip(sensed, synthetic.metas)]
     return LabelledSplit(synthetic.keys, np.stack(images)[:, None].astype(np.float32), synthetic.targets,
                          synthetic.metas)
 
