@@ -130,6 +130,10 @@ class TrainRefiner:
                        "loader and does not stall in OpenMP barriers when other jobs share the cores")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
 
+    def __post_init__(self):
+        if self.hole_cost > 0 and self.self_reg != "identity":
+            raise ParamsError(f"hole_cost {self.hole_cost} needs self_reg: identity, not {self.self_reg!r}")
+
 
 @dataclass(frozen=True)
 class Refine:
@@ -275,7 +279,10 @@ def build(cls, data: dict, prefix: str = ""):
             key = f"{prefix}.{name}" if prefix else name
             kwargs[name] = _coerce(hints[name], data[name], key)
             _check_range(kwargs[name], f, key)
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ParamsError as e:  # a check across fields (__post_init__): name the section
+        raise ParamsError(f"{prefix}: {e}" if prefix else str(e)) from None
 
 
 def deep_merge(base: dict, over: dict) -> dict:
