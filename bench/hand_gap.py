@@ -24,13 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.estimator_error import real_test_metrics
 from pipeline.annotation_check import label_shift, summarize
 from pipeline.crops import hands as crops
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, load_labelled
-from pipeline.estimate.evaluate import evaluate
-from pipeline.estimate.model import estimator_config
-from pipeline.estimate.train import fit, set_threads
+from pipeline.estimate.train import set_threads
 from pipeline.formats import nyu
 from pipeline.ingest_hands import ingest_hands
 from pipeline.params import load_params
@@ -107,9 +106,7 @@ def main() -> None:
         out = args.out / variant
         shutil.rmtree(out, ignore_errors=True)
         data = training_set(variant, out, params)
-        config = estimator_config("hands", cfg.width, data.images.shape[2:])
-        model, _ = fit(config, data, cfg, params.seed, pick_device())
-        metrics, _ = evaluate("hands", model, real_test, pick_device(), cfg.precision)
+        metrics = real_test_metrics("hands", data, real_test, cfg, params.seed, pick_device())
         print(json.dumps({"variant": variant, "n_train": len(data.keys), **metrics}), flush=True)
 
 

@@ -14,14 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.estimator_error import ERROR, real_test_metrics
 from pipeline.device import pick_device
 from pipeline.estimate.data import load_labelled, training_paths
-from pipeline.estimate.evaluate import evaluate
-from pipeline.estimate.model import estimator_config
-from pipeline.estimate.train import fit, set_threads
+from pipeline.estimate.train import set_threads
 from pipeline.params import load_params
-
-ERROR = {"eyes": "mean_angular_error_deg", "hands": "mean_joint_error_mm"}
 
 
 def main() -> None:
@@ -40,10 +37,7 @@ def main() -> None:
         errors = []
         for seed in args.seeds:
             train = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
-            config = estimator_config(args.domain, cfg.width, train.images.shape[2:])
-            model, _ = fit(config, train, cfg, seed, pick_device())
-            metrics, _ = evaluate(args.domain, model, test, pick_device(), cfg.precision)
-            errors.append(metrics[ERROR[args.domain]])
+            errors.append(real_test_metrics(args.domain, train, test, cfg, seed, pick_device())[ERROR[args.domain]])
             print(json.dumps({"data": data, "seed": seed, ERROR[args.domain]: round(errors[-1], 3)}), flush=True)
         print(json.dumps({"data": data, "seeds": args.seeds, "mean": round(float(np.mean(errors)), 3),
                           "sd": round(float(np.std(errors, ddof=1)), 3) if len(errors) > 1 else None}), flush=True)
