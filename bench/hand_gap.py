@@ -33,49 +33,25 @@ from pipeline.estimate.train import set_threads
 from pipeline.formats import nyu
 from pipeline.ingest_hands import ingest_hands
 from pipeline.params import load_params
+from pipeline.shards import read_samples
 from pipeline.simulate import hands as sim
-from pipeline.simulate.hands_render import draw_capsules, empty_zbuffer, to_depth_mm
-from pipeline.simulate.hands_scene import draw_room, sample_room
 
-VARIANTS = ("sensor", "sensor_recentred", "scene")
 SYNTHETIC = Path("data/shards/hands/synthetic")
-SYNTHETIC_RAW = Path("data/raw/hands/synthetic")
-
-
-def render_variant(scene: bool, out_dir: Path, n: int, p, seed: int) -> None:
-    """The synthetic split's frames 1..n (its generator stream, so its hands), through the Kinect
-    model (scene False) or with the real-like arm and room, rendered clean (scene True)."""
-    stream, _, prefix, _ = sim.SPLITS["synthetic"]
-    out_dir.mkdir(parents=True)
-    xyz = []
-    for k in range(-(-n // sim.UNIT)):
-        rng = np.random.default_rng([seed, stream, k])
-        points, scales = sim.sample_hands(rng, sim.UNIT, scene, p)
-        room = sample_room(rng, 1, p.min_distance_mm, p.max_distance_mm) if scene else None
-        step = 1 if scene else sim.REAL_STEP
-        m = min(sim.UNIT, n - k * sim.UNIT)
-        for i in range(m):
-            zbuf = empty_zbuffer(step)
-            draw_capsules(zbuf, *sim.hand_capsules(points[i], scales[i]), step)
-            if scene:
-                draw_room(zbuf, room, points[i][sim.model.ARM_B])
-            depth = to_depth_mm(zbuf) if scene else sim.sense(zbuf, rng)
-            (out_dir / nyu.frame_name(k * sim.UNIT + i + 1, 1, prefix)).write_bytes(nyu.encode_depth(depth))
-        xyz.append(points[:m, :nyu.N_JOINTS])
-    xyz = np.concatenate(xyz)
-    nyu.write_joint_data(out_dir / "joint_data.mat", nyu.xyz_to_uvd(xyz), xyz)
+# the variants' frames: the synthetic split's hands (its generator stream) with part of the gap
+LOOKS = {"sensor": sim.Look(real_arm=False, room=False, sensed=True),
+         "sensor_recentred": sim.Look(real_arm=False, room=False, sensed=True),
+         "scene": sim.Look(real_arm=True, room=True, sensed=False)}
+VARIANTS = tuple(LOOKS)
 
 
 def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:
     """The re-rendered frames cut with each synthetic sample's own crop: same labels, new pixels.
     Prints the refine stage's annotation check of these crops against the synthetic ones: what
     the check makes of a perfect refiner."""
-    def cut(folder: Path) -> np.ndarray:
-        return np.stack([crops.crop_depth(nyu.read_depth(folder / f"{key}.png"), meta["crop"])
-                         for key, meta in zip(synthetic.keys, synthetic.metas)])
-
-    sensed = cut(raw)
-    check = label_shift("hands", cut(SYNTHETIC_RAW), sensed, synthetic.metas)
+    sensed = np.stack([crops.crop_depth(nyu.read_depth(raw / f"{key}.png"), meta["crop"])
+                       for key, meta in zip(synthetic.keys, synthetic.metas)])
+    stored = {s.key: s.image for s in read_samples(SYNTHETIC, by_node=False)}  # what refine compares with
+    check = label_shift("hands", np.stack([stored[k] for k in synthetic.keys]), sensed, synthetic.metas)
     print(json.dumps({"annotation_check_of_the_kinect_model": summarize("hands", check, 10.0, 0.2)}), flush=True)
     images = [crops.normalize(d, meta) for d, meta in zip(sensed, synthetic.metas)]
     return LabelledSplit(synthetic.keys, np.stack(images)[:, None].astype(np.float32), synthetic.targets,
@@ -85,7 +61,7 @@ def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:
 def training_set(variant: str, out: Path, params) -> LabelledSplit:
     cfg, p = params.hands.train_estimator, params.hands.simulate
     raw = out / "raw" / "synthetic"
-    render_variant(variant == "scene", raw, p.n_synthetic, p, params.seed)
+    sim.simulate_split(raw, "synthetic", p.n_synthetic, p, params.seed, look=LOOKS[variant])
     if variant == "sensor":
         return in_synthetic_crops(raw, load_labelled("hands", SYNTHETIC, max_samples=cfg.max_samples, seed=params.seed))
     ingest_hands(params, raw, Path("data/raw/hands/real"), out)  # crops cut as ingest cuts every split

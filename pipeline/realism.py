@@ -109,21 +109,18 @@ def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: in
 
 def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, feature_net: nn.Module,
                     cfg: Realism, seed: int, device: torch.device,
-                    real_other: np.ndarray | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+                    real_other: np.ndarray) -> tuple[dict, dict[str, np.ndarray]]:
     """C2ST, and KID on `feature_net.embed` features, for (N, 1, H, W) image sets; `refined[i]` is
     `synthetic[i]` after R; `real_other` (other real images) gives the C2ST floor, c2st["real"].
     Returns the metrics and the held-out features per set (for the report)."""
-    others = () if real_other is None else (len(real_other),)
-    n = min(len(real), len(synthetic), len(refined), *others)
+    n = min(len(real), len(synthetic), len(refined), len(real_other))
     n_test = max(1, int(round(n * cfg.test_fraction)))
     rng = np.random.default_rng(seed)
     # random held-out parts; synthetic and refined share one order so they stay paired
     real = real[rng.permutation(len(real))[:n]]
     paired = rng.permutation(min(len(synthetic), len(refined)))[:n]
     synthetic, refined = synthetic[paired], refined[paired]
-    against = {"synthetic": synthetic, "refined": refined}
-    if real_other is not None:
-        against["real"] = real_other[rng.permutation(len(real_other))[:n]]
+    against = {"synthetic": synthetic, "refined": refined, "real": real_other[rng.permutation(len(real_other))[:n]]}
     out = {"n_per_set": n, "c2st": {name: c2st(real, x, n_test, cfg, seed, device) for name, x in against.items()},
            "kid": {}}
     feature_net = feature_net.eval().to(device, memory_format=torch.channels_last)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import shutil
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -29,11 +30,22 @@ from pipeline.simulate.hands_kinect import kinect
 from pipeline.simulate.hands_render import FAR, draw_capsules, empty_zbuffer, split_capsules, to_depth_mm
 from pipeline.simulate.hands_scene import Room, draw_room, sample_room
 
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a split's frames are made of, beyond the hand itself."""
+    real_arm: bool  # an elbow and upper arm (real-like), or a long straight forearm (synthetic)
+    room: bool      # the person's body, a table, a wall
+    sensed: bool    # through the Kinect model on the coarse grid, or a clean render
+
+
+SYNTHETIC, REAL = Look(False, False, False), Look(True, True, True)
 UNIT = 100
-# split -> (generator stream, folder under out_root, file prefix, real-like?)
-SPLITS = {"synthetic": (0, "synthetic", "synthdepth", False),
-          "real_train": (1, "real/train", "depth", True),
-          "real_test": (2, "real/test", "depth", True)}
+# split -> (generator stream, folder under out_root, file prefix, look)
+SPLITS = {"synthetic": (0, "synthetic", "synthdepth", SYNTHETIC),
+          "real_train": (1, "real/train", "depth", REAL),
+          "real_test": (2, "real/test", "depth", REAL)}
 FOREARM_MM = {False: 1500.0, True: 270.0}  # real-like: an elbow, then the upper arm to the body
 FOREARM_PIECES = 12
 REAL_STEP = 2
@@ -47,20 +59,21 @@ def hand_capsules(points: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndar
     return np.concatenate([a[:-1], fa]), np.concatenate([b[:-1], fb]), np.concatenate([r[:-1], fr])
 
 
-def render_frame(points: np.ndarray, scale: float, rng: np.random.Generator, room: Room | None = None) -> np.ndarray:
-    """uint16 (480, 640) depth mm of one posed hand (camera-mm points, model.N_POINTS of them):
-    a clean render, or with a `room` a real-like frame.
+def render_frame(points: np.ndarray, scale: float, rng: np.random.Generator, room: Room | None = None,
+                 sensed: bool | None = None) -> np.ndarray:
+    """uint16 (480, 640) depth mm of one posed hand (camera-mm points, model.N_POINTS of them) in
+    `room` (if any), sensed by the Kinect model or rendered clean (default: sensed with a room).
 
-    Real-like frames are sensed on a 320x240 grid and each value repeated over its 2x2 block:
-    a Kinect v1 computes depth more coarsely than the 640x480 it reports (its edges come in
-    blocks), and it costs a quarter of the work."""
-    step = 1 if room is None else room.step
+    Sensed frames come from a 320x240 grid, each value repeated over its 2x2 block: a Kinect v1
+    computes depth more coarsely than the 640x480 it reports (its edges come in blocks), and it
+    costs a quarter of the work."""
+    sensed = room is not None if sensed is None else sensed
+    step = room.step if room is not None else REAL_STEP if sensed else 1
     zbuf = empty_zbuffer(step)
     draw_capsules(zbuf, *hand_capsules(points, scale), step)
-    if room is None:
-        return to_depth_mm(zbuf)
-    draw_room(zbuf, room, points[model.ARM_B])
-    return sense(zbuf, rng)
+    if room is not None:
+        draw_room(zbuf, room, points[model.ARM_B])
+    return sense(zbuf, rng) if sensed else to_depth_mm(zbuf)
 
 
 def sense(zbuf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -76,25 +89,29 @@ def sample_hands(rng: np.random.Generator, n: int, real: bool, p: HandSimulate) 
     return model.pose_hands(model.hand_points(pose, FOREARM_MM[real]), place), place["scale"]
 
 
-def write_unit(out_dir: str, split: str, seed: int, n_total: int, p: HandSimulate, k: int) -> np.ndarray:
+def write_unit(out_dir: str, split: str, seed: int, n_total: int, p: HandSimulate, k: int,
+               look: Look | None = None) -> np.ndarray:
     """Frames k*UNIT+1 .. of a split: PNGs written here, their (n, 36, 3) joints xyz returned.
 
     A unit always draws UNIT hands (and its room) before rendering in frame order, so frame i is
-    the same whatever the number of frames asked for: a larger run extends a smaller one."""
-    stream, _, prefix, real = SPLITS[split]
+    the same whatever the number of frames asked for: a larger run extends a smaller one. `look`
+    replaces the split's own (bench/hand_gap.py: the synthetic hands with part of the gap added)."""
+    stream, _, prefix, split_look = SPLITS[split]
+    look = look or split_look
     rng = np.random.default_rng([seed, stream, k])
-    points, scales = sample_hands(rng, UNIT, real, p)
-    room = sample_room(rng, REAL_STEP, p.min_distance_mm, p.max_distance_mm) if real else None
+    points, scales = sample_hands(rng, UNIT, look.real_arm, p)
+    step = REAL_STEP if look.sensed else 1
+    room = sample_room(rng, step, p.min_distance_mm, p.max_distance_mm) if look.room else None
     n = min(UNIT, n_total - k * UNIT)
     for i in range(n):
-        png = nyu.encode_depth(render_frame(points[i], scales[i], rng, room))
+        png = nyu.encode_depth(render_frame(points[i], scales[i], rng, room, look.sensed))
         write_file(Path(out_dir) / nyu.frame_name(k * UNIT + i + 1, 1, prefix), png)
     return points[:n, :nyu.N_JOINTS]
 
 
-def simulate_split(out_dir: Path, split: str, n: int, p: HandSimulate, seed: int) -> int:
+def simulate_split(out_dir: Path, split: str, n: int, p: HandSimulate, seed: int, look: Look | None = None) -> int:
     _fresh(out_dir)
-    units = [partial(write_unit, str(out_dir), split, seed, n, p, k) for k in range(math.ceil(n / UNIT))]
+    units = [partial(write_unit, str(out_dir), split, seed, n, p, k, look) for k in range(math.ceil(n / UNIT))]
     if p.workers <= 1:
         xyz = [u() for u in units]
     else:
