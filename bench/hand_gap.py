@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.estimator_error import real_test_metrics
-from pipeline.annotation_check import label_shift, summarize
+from pipeline.refine.annotation_check import label_shift, summarize
 from pipeline.crops import hands as crops
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, load_labelled
 from pipeline.estimate.train import set_threads
 from pipeline.formats import nyu
-from pipeline.ingest_hands import ingest_hands
+from pipeline.ingest.hands import ingest_hands
 from pipeline.params import load_params
 from pipeline.shards import read_samples
 from pipeline.simulate import hands as sim

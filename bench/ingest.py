@@ -29,7 +29,7 @@ from pipeline.shards import Sample
 
 def decode_only(items, load, workers: int) -> int:
     """Samples produced by `load` over `items` in `workers` processes; nothing written."""
-    chunk = max(1, min(64, len(items) // (workers * 8)))  # as pipeline.ingest.map_records
+    chunk = max(1, min(64, len(items) // (workers * 8)))  # as pipeline.ingest.common.map_records
     with mp.get_context("spawn").Pool(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
         return sum(sum(isinstance(r, Sample) for r in recs) for recs in pool.imap(load, items, chunksize=chunk))
 
@@ -62,7 +62,7 @@ def decode_vs_ingest(items, load, ingest, params, work: Path, workers: int, deco
 
 
 def bench_eyes(args, params) -> list[tuple[str, int, float]]:
-    from pipeline.ingest_eyes import ingest_eyes, plan
+    from pipeline.ingest.eyes import ingest_eyes, plan
     from pipeline.simulate.eyes import participant_ids, simulate_real, simulate_synthetic
 
     sim = replace(params.eyes.simulate, n_synthetic=args.n_synthetic or params.eyes.simulate.n_synthetic,
@@ -86,7 +86,7 @@ def bench_eyes(args, params) -> list[tuple[str, int, float]]:
 
 
 def bench_hands(args, params) -> list[tuple[str, int, float]]:
-    from pipeline.ingest_hands import ingest_hands, plan
+    from pipeline.ingest.hands import ingest_hands, plan
     from pipeline.simulate.hands import simulate_split
 
     hs = params.hands.simulate

@@ -29,7 +29,7 @@ import torch
 from pipeline.crops import normalize
 from pipeline.device import autocast, memory_format, pick_device
 from pipeline.params import load_params
-from pipeline.refine_split import refine_split
+from pipeline.refine.split import refine_split
 from pipeline.shards import Sample, ShardWriter, iter_shard, list_shards
 from pipeline.simgan.data import crop_shape
 from pipeline.simgan.io import load_refiner, refiner_config, save_refiner, build_refiner

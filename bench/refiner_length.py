@@ -19,12 +19,12 @@ import numpy as np
 import yaml
 
 from bench.estimator_error import ERROR, real_test_metrics
-from pipeline.annotation_check import label_shift, summarize
+from pipeline.refine.annotation_check import label_shift, summarize
 from pipeline.crops import normalize
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, load_labelled
 from pipeline.params import load_params
-from pipeline.refine import batched, refine_images
+from pipeline.refine.shard import batched, refine_images
 from pipeline.shards import read_samples
 from pipeline.simgan import distributed
 from pipeline.simgan.data import batch_stream, crop_shape

@@ -18,7 +18,7 @@ from pipeline.stagecli import stage_main
 
 def run(args, params) -> None:
     synthetic, real = raw_dirs(Path("data/raw") / args.domain)
-    ingest = importlib.import_module(f"pipeline.ingest_{args.domain}").ingest
+    ingest = importlib.import_module(f"pipeline.ingest.{args.domain}").ingest
     counts = ingest(params, synthetic, real, Path("data"))
     print(json.dumps({args.domain: counts}, default=str))
 

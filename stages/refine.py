@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.dataset_card import write_card
+from pipeline.refine.card import write_card
 from pipeline.errors import PipelineError
-from pipeline.refine_split import refine_split
+from pipeline.refine.split import refine_split
 from pipeline.stagecli import stage_main, stage_parser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.report import build_report
+from pipeline.report.build import build_report
 from pipeline.stagecli import stage_main, stage_parser
 
 

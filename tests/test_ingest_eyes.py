@@ -13,7 +13,7 @@ import scipy.io
 from eyes_fixtures import write_unityeyes
 from pipeline.errors import RejectionError
 from pipeline.formats.mpiigaze import write_mat
-from pipeline.ingest_eyes import ingest_eyes
+from pipeline.ingest.eyes import ingest_eyes
 from pipeline.params import EyeSimulate, load_params
 from pipeline.shards import read_dataset_info, read_manifest, read_samples
 from pipeline.simulate.eyes import simulate_eyes
@@ -162,7 +162,7 @@ def test_head_pose_filter_is_not_counted_as_bad_input(raw, tmp_path):
 
 
 def test_interleave_spreads_groups_and_keeps_their_order():
-    from pipeline.ingest import interleave
+    from pipeline.ingest.common import interleave
     light, heavy = [f"r{i}" for i in range(100)], ["m0", "m1", "m2", "m3"]
     out = interleave(light, heavy)
     assert sorted(out) == sorted(light + heavy)

@@ -14,7 +14,7 @@ import pytest
 from pipeline.crops import hands as crops
 from pipeline.errors import PipelineError, RejectionError
 from pipeline.formats import nyu
-from pipeline.ingest_hands import ingest_hands
+from pipeline.ingest.hands import ingest_hands
 from pipeline.params import HandIngest, HandSimulate, HandsDomain, Ingest, Params
 from pipeline.shards import read_dataset_info, read_manifest, read_samples
 from pipeline.simulate import hands

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.annotation_check import LOST, SHIFT, iris_shift_px, joint_depth_change_mm, summarize
+from pipeline.refine.annotation_check import LOST, SHIFT, iris_shift_px, joint_depth_change_mm, summarize
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.shards import iter_shard, list_shards, read_dataset_info, read_manifest

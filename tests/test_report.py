@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from pipeline.estimate.outputs import write_csv, write_json
-from pipeline.report import build_report, results_table, targets_text
-from pipeline.report_inputs import collect
+from pipeline.report.build import build_report, results_table, targets_text
+from pipeline.report.inputs import collect
 
 
 def write_outputs(root):

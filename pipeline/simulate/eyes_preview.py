@@ -17,7 +17,7 @@ from pipeline.shards import Sample
 
 def first_crops(folder: Path, side: str, n: int) -> list[np.ndarray]:
     """Up to n crops of any supported eye format, a few from each file for variety."""
-    from pipeline.ingest_eyes import detect_format, list_items, read_item  # (ingest imports the writers)
+    from pipeline.ingest.eyes import detect_format, list_items, read_item  # (ingest imports the writers)
     fmt = detect_format(folder, side)
     items = list_items(folder, fmt)
     per_item = 1 if fmt == "unityeyes" else max(2, -(-n // max(len(items), 1)))

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from pipeline.annotation_check import label_shift, no_shifts
+from pipeline.refine.annotation_check import label_shift, no_shifts
 from pipeline.crops import denormalize, normalize
 from pipeline.device import autocast, memory_format
 from pipeline.errors import PipelineError

@@ -14,7 +14,7 @@ import torch
 from pipeline.device import memory_format, pick_device
 from pipeline.errors import PipelineError
 from pipeline.params import Params
-from pipeline.refine import ShardReport, refine_shard, verify_shard
+from pipeline.refine.shard import ShardReport, refine_shard, verify_shard
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline import report_figures as fig
+from pipeline.report import figures as fig
 from pipeline.params import DOMAINS
-from pipeline.report_inputs import TRAINING_DATA, collect, sample_columns
+from pipeline.report.inputs import TRAINING_DATA, collect, sample_columns
 from pipeline.study.results import FIGURES as STUDY_FIGURES
 
 # (domain, metric key, label, lower is better, paper's synthetic / refined / real, source)

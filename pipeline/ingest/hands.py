@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.crops import hands as crops
 from pipeline.errors import PipelineError
 from pipeline.formats import nyu, rel_source
-from pipeline.ingest import ingest_domain
+from pipeline.ingest.common import ingest_domain
 from pipeline.params import HandIngest, Params, to_dict
 from pipeline.shards import Reject, Sample
 
@@ -44,7 +44,7 @@ def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> lis
     """Every frame of a split folder: the union of its PNGs and its joint_data.mat rows."""
     split_dir = Path(split_dir)
     if not split_dir.is_dir():
-        raise PipelineError(f"{split_dir}: no such folder (expected NYU's layout, see pipeline/ingest_hands.py)")
+        raise PipelineError(f"{split_dir}: no such folder (expected NYU's layout, see pipeline/ingest/hands.py)")
     prefix = nyu.depth_prefix(split_dir, kinect)
     files = nyu.list_frames(split_dir, kinect, prefix)
     joints = read_labels(split_dir / "joint_data.mat", split, kinect)

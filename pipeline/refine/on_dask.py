@@ -18,8 +18,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
-from pipeline.refine import ShardReport
-from pipeline.refine_jobs import ShardJob, run_job
+from pipeline.refine.shard import ShardReport
+from pipeline.refine.jobs import ShardJob, run_job
 
 
 @task(name="refine-shard", retries=1, cache_policy=NO_CACHE, task_run_name="refine {job.dst}")

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import __version__
-from pipeline.annotation_check import no_shifts, summarize
+from pipeline.refine.annotation_check import no_shifts, summarize
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
 from pipeline.params import Params, to_dict
-from pipeline.refine import ShardReport
-from pipeline.refine_jobs import ShardJob, run_jobs_local
+from pipeline.refine.shard import ShardReport
+from pipeline.refine.jobs import ShardJob, run_jobs_local
 from pipeline.shards import list_shards, read_dataset_info, read_manifest, shard_name, write_index
 from pipeline.tracking import data_version
 
@@ -113,7 +113,7 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
             for src, name in zip(sources, names)]
     start = time.perf_counter()
     if remote:
-        from pipeline.refine_dask import run_jobs_on_dask
+        from pipeline.refine.on_dask import run_jobs_on_dask
 
         reports = run_jobs_on_dask(jobs, cfg.dask_address)
     else:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
-from pipeline.ingest import ingest_domain, interleave
+from pipeline.ingest.common import ingest_domain, interleave
 from pipeline.params import Params, to_dict
 from pipeline.shards import Reject
 

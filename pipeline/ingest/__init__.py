@@ -1,0 +1,1 @@
+"""The ingest stage: raw datasets -> sharded WebDataset splits (one module a domain)."""

@@ -1,0 +1,1 @@
+"""The refine stage: synthetic shards through a trained refiner -> annotated, checked refined shards."""

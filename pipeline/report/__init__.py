@@ -1,0 +1,1 @@
+"""The report stage: metrics and samples -> reports/report.md and its figures."""
