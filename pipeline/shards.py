@@ -1,4 +1,4 @@
-"""The shard contract (DESIGN.md §4) in one place: writing and reading WebDataset shards.
+"""The shard contract (docs/shards.md) in one place: writing and reading WebDataset shards.
 
 A split directory holds `<split>-000000.tar ...`, `manifest.parquet` (one row per sample),
 `dataset.json` (counts in = written + rejected, producer info) and `rejected.jsonl`.

@@ -11,7 +11,7 @@ from pipeline.formats import pitchyaw_to_vector
 from pipeline.formats.mpiigaze import write_mat
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_UNITYEYES_JSON = ROOT.parent / "shared" / "real-samples" / "unityeyes" / "1.json"
+REAL_UNITYEYES_JSON = ROOT / "tests" / "data" / "unityeyes" / "1.json"  # source: tests/data/README.md
 
 
 def real_unityeyes_json() -> dict:

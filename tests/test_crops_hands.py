@@ -9,7 +9,7 @@ import pytest
 from pipeline import crops as domain_crops
 from pipeline.crops import hands as crops
 from pipeline.formats import nyu
-from test_formats_nyu import REAL, needs_real, real_labels
+from test_formats_nyu import REAL, real_labels
 
 
 def random_hand(rng, n=14):
@@ -83,7 +83,6 @@ def test_center_from_depth_finds_the_nearest_blob_not_the_body_behind():
     assert crops.center_from_depth(tiny, 300.0, 200.0, 1500.0, 200) is None
 
 
-@needs_real
 def test_center_from_depth_on_the_real_nyu_frame_keeps_the_hand_in_the_crop():
     depth = nyu.read_depth(REAL / "depth_1_0000001.png")
     joints = np.array(real_labels()["joint_uvd"])

@@ -11,15 +11,13 @@ import scipy.io
 
 from pipeline.formats import nyu
 
-REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real-samples" / "nyu"
-needs_real = pytest.mark.skipif(not (REAL / "depth_1_0000001.png").exists(), reason="shared/real-samples absent")
+REAL = Path(__file__).resolve().parent / "data" / "nyu"  # a real NYU test frame; source: tests/data/README.md
 
 
 def real_labels() -> dict:
     return json.loads((REAL / "depth_1_0000001.labels.json").read_text())
 
 
-@needs_real
 def test_real_nyu_frame_decodes_and_lies_just_in_front_of_its_joints():
     depth = nyu.read_depth(REAL / "depth_1_0000001.png")
     assert depth.shape == (480, 640) and depth.dtype == np.uint16
@@ -32,7 +30,6 @@ def test_real_nyu_frame_decodes_and_lies_just_in_front_of_its_joints():
     assert 3 <= np.median(in_front) <= 30
 
 
-@needs_real
 def test_real_frame_bytes_follow_the_documented_channel_layout():
     bgr = cv2.imread(str(REAL / "depth_1_0000001.png"), cv2.IMREAD_UNCHANGED)
     assert bgr.shape == (480, 640, 3) and bgr.dtype == np.uint8 and not bgr[..., 2].any()  # R unused
@@ -113,7 +110,7 @@ def test_mat_with_wrong_shape_is_refused(tmp_path):
 
 
 def test_intrinsics_and_uvd_xyz_round_trip():
-    # DESIGN.md §3: x = (u - cx) d / fx, y = (cy - v) d / fy (camera y up)
+    # docs/formats.md (NYU): x = (u - cx) d / fx, y = (cy - v) d / fy (camera y up)
     assert nyu.uvd_to_xyz([320 + 588.03, 240 - 587.07, 1000.0]) == pytest.approx([1000.0, 1000.0, 1000.0])
     uvd = np.random.default_rng(2).uniform([0, 0, 300], [640, 480, 2000], (50, 3))
     assert np.allclose(nyu.xyz_to_uvd(nyu.uvd_to_xyz(uvd)), uvd)

@@ -1,4 +1,4 @@
-"""Refiner and discriminator shapes and structure (DESIGN.md §5)."""
+"""Refiner and discriminator shapes and structure (docs/simgan.md)."""
 import pytest
 import torch
 from torch import nn

@@ -111,7 +111,7 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
     there (the fingers' end) and move to the centre of mass of the points within a sphere of
     cube/3 around it, a few times. On simulated real-like frames this centre lies a median 30 mm
     (90th percentile 49 mm) from the labelled joints' centroid (a plain centre of mass: 42 / 232
-    mm), and 20 mm on the real NYU test frame in shared/real-samples.
+    mm), and 20 mm on the real NYU test frame in tests/data/nyu.
     """
     sub = depth[::2, ::2].astype(np.float32)
     valid = (sub > min_depth) & (sub < max_depth)

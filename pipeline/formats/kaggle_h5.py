@@ -1,6 +1,6 @@
 """Kaggle eye-gaze h5 files (used by several SimGAN reimplementations) -> 55x35 grey eye crops.
 
-Facts (DESIGN.md §3): `gaze.h5` (UnityEyes) has a group `image` whose entries are 35x55 uint8
+Facts (docs/formats.md): `gaze.h5` (UnityEyes) has a group `image` whose entries are 35x55 uint8
 crops and a dataset `look_vec` (N, 3) in UnityEyes camera axes (y up), aligned with the group's
 iteration order, as the public readers use it; `real_gaze.h5` (MPIIGaze) has the group `image`.
 Items are slices `(path, start, stop)` of the group so large files decode in parallel.

@@ -1,6 +1,6 @@
 """MPIIGaze normalized data (`Data/Normalized/pXX/dayYY.mat`) -> 55x35 grey eye crops with gaze.
 
-Facts (DESIGN.md §3, hysts/pytorch_mpiigaze): loaded with
+Facts (docs/formats.md, hysts/pytorch_mpiigaze): loaded with
 `loadmat(f, struct_as_record=False, squeeze_me=True)`, `m['data'].left/.right` hold `.image`
 (N, 36, 60) uint8, `.gaze` (N, 3) unit vectors in the normalized camera frame (y down) and
 `.pose` (N, 3) Rodrigues head rotations; `m['filenames']` names the frames. Gaze: pitch =

@@ -1,6 +1,6 @@
 """NYU hand pose dataset files (Tompson et al. 2014): depth PNGs, joint_data.mat, intrinsics.
 
-Facts (DESIGN.md §3, checked on a real test frame in shared/real-samples/nyu/):
+Facts (docs/formats.md, checked on a real test frame in tests/data/nyu/):
 - `depth_K_NNNNNNN.png` (K = kinect 1..3, N from 0000001): 640x480 8-bit RGB, depth in mm =
   (G << 8) | B; R is 0. OpenCV loads BGR, so depth = im[..., 1] << 8 | im[..., 0].
   `synthdepth_K_NNNNNNN.png`: the same encoding, renders of NYU's fitted hand model.

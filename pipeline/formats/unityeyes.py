@@ -1,6 +1,6 @@
 """UnityEyes renders (`N.jpg` + `N.json`) -> 55x35 grey eye crops with gaze, head pose, landmarks.
 
-Facts (DESIGN.md §3, GazeML's UnityEyes reader): 2D points are strings "(x, y, z)" with the
+Facts (docs/formats.md, GazeML's UnityEyes reader): 2D points are strings "(x, y, z)" with the
 origin at the bottom-left (image y = H - y); look_vec "(x, y, z, 0)" is in camera axes with y up,
 so pitch = asin(look.y), yaw = atan2(-look.x, -look.z); head_pose "(pitch, yaw, roll)" in degrees,
 wrapped as GazeML does (pitch > 180 -> pitch - 360, yaw -> yaw - 180). The crop is a 140x84 box

@@ -35,7 +35,7 @@ def _c2st(r: dict) -> str:
 
 
 def results_table(inputs: dict) -> str:
-    """DESIGN.md §6's table with our numbers beside the paper's."""
+    """The paper's table (docs/simgan.md) with our numbers beside the paper's."""
     head = ("| task | metric | synthetic | refined | real (oracle) | refined vs synthetic "
             "| paper: synthetic | paper: refined | paper: real | source |\n|" + "---|" * 10)
     lines = [head]
