@@ -28,6 +28,7 @@ from bench.estimator_error import real_test_metrics
 from pipeline.refine.annotation_check import label_shift, summarize
 from pipeline.crops import hands as crops
 from pipeline.device import pick_device
+from pipeline.raw_source import generated_dir, raw_dirs
 from pipeline.estimate.data import LabelledSplit, load_labelled
 from pipeline.estimate.train import set_threads
 from pipeline.formats import nyu
@@ -64,7 +65,7 @@ def training_set(variant: str, out: Path, params) -> LabelledSplit:
     sim.simulate_split(raw, "synthetic", p.n_synthetic, p, params.seed, look=LOOKS[variant])
     if variant == "sensor":
         return in_synthetic_crops(raw, load_labelled("hands", SYNTHETIC, max_samples=cfg.max_samples, seed=params.seed))
-    ingest_hands(params, raw, Path("data/raw/hands/real"), out)  # crops cut as ingest cuts every split
+    ingest_hands(params, raw, raw_dirs(generated_dir("hands"))[1], out)  # crops cut as ingest cuts every split
     return load_labelled("hands", out / "shards/hands/synthetic", max_samples=cfg.max_samples, seed=params.seed)
 
 

@@ -12,12 +12,12 @@ import importlib
 import json
 from pathlib import Path
 
-from pipeline.raw_source import raw_dirs
+from pipeline.raw_source import generated_dir, raw_dirs
 from pipeline.stagecli import stage_main
 
 
 def run(args, params) -> None:
-    synthetic, real = raw_dirs(Path("data/raw") / args.domain)
+    synthetic, real = raw_dirs(generated_dir(args.domain))
     ingest = importlib.import_module(f"pipeline.ingest.{args.domain}").ingest
     counts = ingest(params, synthetic, real, Path("data"))
     print(json.dumps({args.domain: counts}, default=str))
