@@ -70,5 +70,14 @@ def reject(source: str, reason: str):
     return Reject(source, reason)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of every complete PNG
+
+
+def truncated_png(data: bytes) -> bool:
+    """A PNG cut short (in its IDAT, say): libpng may still hand back a partly grey image."""
+    return data[:8] == PNG_SIGNATURE and not data.rstrip(b"\0\r\n ").endswith(PNG_END)
+
+
 def rounded(points: np.ndarray, nd: int = 3) -> list:
     return np.round(np.asarray(points, float), nd).tolist()

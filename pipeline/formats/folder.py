@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from pipeline.crops import eyes as crops
-from pipeline.formats import eye_sample, rel_source, reject, sample_key
+from pipeline.formats import eye_sample, rel_source, reject, sample_key, truncated_png
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 MIN_SIDE = 8  # smaller than this is not an eye image
@@ -46,6 +46,8 @@ def read_image(path: str, root: str, out_wh=crops.OUT_SIZE) -> list:
         return [reject(source, f"unreadable: {e}")]
     if p.suffix.lower() != ".png" and data[:2] == b"\xff\xd8" and not data.rstrip(b"\0\r\n ").endswith(b"\xff\xd9"):
         return [reject(source, "truncated JPEG (no end-of-image marker)")]
+    if truncated_png(data):
+        return [reject(source, "truncated PNG (no IEND chunk: the file was cut short)")]
     grey = decode_any(data)
     if grey is None:
         return [reject(source, "corrupt or unsupported image (does not decode)")]

@@ -59,7 +59,11 @@ def xyz_to_uvd(xyz, intrinsics: Mapping = INTRINSICS) -> np.ndarray:
 # ---------------------------------------------------------------- depth PNGs
 def decode_depth(png: bytes) -> np.ndarray:
     """NYU depth PNG bytes -> uint16 (480, 640) mm; NyuFormatError for any other size or mode."""
-    im = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    from pipeline.formats import truncated_png
+
+    if truncated_png(png):
+        raise NyuFormatError("truncated PNG (no IEND chunk: the file was cut short)")
+    im = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED) if png else None
     if im is None:
         raise NyuFormatError("not a decodable PNG")
     if im.dtype != np.uint8:
@@ -116,8 +120,8 @@ def read_joint_data(path: str | Path, kinect: int = 1) -> JointData:
 
     try:
         m = scipy.io.loadmat(str(path))
-    except (ValueError, OSError, TypeError) as e:
-        raise NyuFormatError(f"not a readable .mat file ({e})") from None
+    except Exception as e:  # scipy raises MatReadError (not a ValueError), ValueError, OSError, ... on bad files
+        raise NyuFormatError(f"not a readable .mat file ({type(e).__name__}: {e})") from None
     arrays = []
     for key in ("joint_uvd", "joint_xyz"):
         a = m.get(key)

@@ -124,9 +124,11 @@ def read_render(jpg_path: str, root: str, head_pose_max_deg: float, out_wh=crops
     try:
         grey = decode_jpeg_grey(jpg.read_bytes())
         try:
-            ann = json.loads(jpg.with_suffix(".json").read_text())
+            ann = json.loads(jpg.with_suffix(".json").read_bytes().decode("utf-8"))
         except FileNotFoundError:
             raise BadAnnotation(f"no annotation {jpg.stem}.json beside the image") from None
+        except UnicodeDecodeError as e:
+            raise BadAnnotation(f"{jpg.stem}.json is not UTF-8 text (byte {e.start}: {e.reason})") from None
         except ValueError as e:
             raise BadAnnotation(f"{jpg.stem}.json is not valid JSON ({e})") from None
         geom = parse_annotation(ann, grey.shape[0])

@@ -44,10 +44,17 @@ def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> lis
     """Every frame of a split folder: the union of its PNGs and its joint_data.mat rows."""
     split_dir = Path(split_dir)
     if not split_dir.is_dir():
-        raise PipelineError(f"{split_dir}: no such folder (expected NYU's layout, see pipeline/ingest/hands.py)")
+        return [Frame(split, str(split_dir), rel_source(split_dir, data_root), "none",
+                      problem="input folder does not exist (expected NYU's layout, see docs/formats.md)")]
     prefix = nyu.depth_prefix(split_dir, kinect)
     files = nyu.list_frames(split_dir, kinect, prefix)
-    joints = read_labels(split_dir / "joint_data.mat", split, kinect)
+    try:
+        joints = read_labels(split_dir / "joint_data.mat", split, kinect)
+    except nyu.NyuFormatError as e:  # every frame of the split is rejected, naming the label file
+        bad = f"joint_data.mat: {e}"
+        return [Frame(split, str(path), rel_source(path, data_root), path.stem, problem=bad) for path in files.values()] \
+            or [Frame(split, str(split_dir / "joint_data.mat"), rel_source(split_dir / "joint_data.mat", data_root),
+                      "none", problem=bad)]
     n_rows = 0 if joints is None else len(joints.uvd)
     eval_ids = list(nyu.EVAL_JOINTS)
     frames = []
@@ -72,10 +79,7 @@ def read_labels(mat: Path, split: str, kinect: int) -> nyu.JointData | None:
         if split in LABELLED:
             raise PipelineError(f"{mat}: missing; the {split} split needs its labels")
         return None  # unlabelled real data: fine for real_train
-    try:
-        return nyu.read_joint_data(mat, kinect)
-    except nyu.NyuFormatError as e:
-        raise PipelineError(f"{mat}: {e}") from None
+    return nyu.read_joint_data(mat, kinect)
 
 
 def load_frame(frame: Frame, p: HandIngest) -> list[Sample | Reject]:
