@@ -1,13 +1,14 @@
 """Kaggle eye-gaze h5 files (used by several SimGAN reimplementations) -> 55x35 grey eye crops.
 
 Facts (docs/formats.md): `gaze.h5` (UnityEyes) has a group `image` whose entries are 35x55 uint8
-crops and a dataset `look_vec` (N, 3) in UnityEyes camera axes (y up), aligned with the group's
-iteration order, as the public readers use it; `real_gaze.h5` (MPIIGaze) has the group `image`.
+crops and a dataset `look_vec` (N, 3) in UnityEyes camera axes (y up), row i belonging to the
+i-th entry in natural order (img2 before img10); `real_gaze.h5` (MPIIGaze) has the group `image`.
 Items are slices `(path, start, stop)` of the group so large files decode in parallel.
 """
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import h5py
@@ -19,11 +20,17 @@ from pipeline.formats import eye_sample, gaze_labels, rel_source, reject, sample
 CHUNK = 1000
 
 
+def natural_key(name: str) -> list:
+    """img2 before img10: the order the entries were written in, which look_vec's rows follow."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
 def _image_names(f: h5py.File) -> list[str]:
+    """The image entries in natural order (h5py lists them by bytes: img10 before img2)."""
     group = f.get("image")
     if not isinstance(group, h5py.Group):
         raise ValueError("missing group 'image'")
-    return list(group.keys())
+    return sorted(group.keys(), key=natural_key)
 
 
 def list_slices(path: str | Path, chunk: int = CHUNK) -> list[tuple[str, int, int]]:

@@ -56,13 +56,38 @@ def read_item(item, root: str, fmt: str, head_pose_max_deg: float, out_wh) -> li
     return folder.read_image(item, root, out_wh)
 
 
-def real_split(source: str, test_participants: tuple[str, ...], test_fraction: float, fmt: str) -> str:
-    """Leave-participants-out for MPIIGaze; a stable hash of the source for sources without people."""
+def split_group(source: str, fmt: str) -> str:
+    """What must stay in one split: an MPIIGaze participant, a plain folder's first sub-folder (a
+    person or a session), or, where nothing groups the images (one h5 file, a flat folder), the image."""
+    path = source.split("#")[0]
+    parts = Path(path).parts
     if fmt == "mpiigaze":
-        parts = Path(source.split("#")[0]).parts
-        return "real_test" if len(parts) >= 2 and parts[-2] in test_participants else "real_train"
-    h = int(hashlib.sha1(source.split("#")[0].encode()).hexdigest()[:8], 16) / 2 ** 32
+        return parts[-2] if len(parts) >= 2 else path
+    if fmt == "folder":
+        return parts[0] if len(parts) >= 2 else path
+    return source  # h5: "real_gaze.h5#image/img12", each image on its own
+
+
+def real_split(source: str, test_participants: tuple[str, ...], test_fraction: float, fmt: str) -> str:
+    """Leave-participants-out for MPIIGaze; else a stable hash of the source's group, so a split
+    never cuts a group (and an h5 file is split per image, not all in one split)."""
+    group = split_group(source, fmt)
+    if fmt == "mpiigaze":
+        return "real_test" if group in test_participants else "real_train"
+    h = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16) / 2 ** 32
     return "real_test" if h < test_fraction else "real_train"
+
+
+FLAT_FOLDER_WARNING = ("flat folder: no sub-folders, so images are split one by one and frames of one person or "
+                       "session may land in both real_train and real_test; put each person's (or session's) "
+                       "images in their own sub-folder")
+
+
+def real_warnings(real_dir: Path, fmt: str) -> list[str]:
+    """dataset.json warnings about how the real side can be split."""
+    if fmt == "folder" and Path(real_dir).is_dir() and not any(p.is_dir() for p in Path(real_dir).iterdir()):
+        return [FLAT_FOLDER_WARNING]
+    return []
 
 
 def load_synthetic(item, root: str, fmt: str, head_pose_max_deg: float, out_wh) -> list:
@@ -97,10 +122,12 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list, par
     ing = params.eyes.ingest
     out_wh = (ing.crop_w, ing.crop_h)
     formats = {"synthetic": detect_format(synthetic_dir, "synthetic"), "real": detect_format(real_dir, "real")}
+    roots = {side: str(Path(d).parent if formats[side] == "h5" else d)  # sources: "real_gaze.h5#image/img7"
+             for side, d in (("synthetic", synthetic_dir), ("real", real_dir))}
     load = partial(load_tagged,
-                   synthetic=partial(load_synthetic, root=str(synthetic_dir), fmt=formats["synthetic"],
+                   synthetic=partial(load_synthetic, root=roots["synthetic"], fmt=formats["synthetic"],
                                      head_pose_max_deg=ing.head_pose_max_deg, out_wh=out_wh),
-                   real=partial(load_real, root=str(real_dir), fmt=formats["real"],
+                   real=partial(load_real, root=roots["real"], fmt=formats["real"],
                                 test_participants=tuple(ing.test_participants),
                                 test_fraction=ing.test_fraction, out_wh=out_wh))
     items = interleave([("synthetic", it) for it in list_items(synthetic_dir, formats["synthetic"])],
@@ -113,7 +140,8 @@ def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: P
     items, load, formats = plan(params, synthetic_dir, real_dir)
     info = {"domain": "eyes", "params": to_dict(params.eyes.ingest),
             "synthetic": {"path": str(synthetic_dir), "format": formats["synthetic"]},
-            "real": {"path": str(real_dir), "format": formats["real"]}}
+            "real": {"path": str(real_dir), "format": formats["real"]},
+            "warnings": real_warnings(real_dir, formats["real"])}
     return {**ingest_domain("eyes", items, load, out_root, params, info), "formats": formats}
 
 ingest = ingest_eyes  # the name stages/ingest.py calls for every domain
