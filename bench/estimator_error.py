@@ -1,5 +1,5 @@
 """The one estimator run the benches share: train on a labelled set with the stage's budget, then
-measure on the real test split (as train_estimator@ and evaluate@ do, without MLflow or files)."""
+measure on the real_val split (settings are chosen there; real_test is read by evaluate alone) (as train_estimator@ and evaluate@ do, without MLflow or files)."""
 from __future__ import annotations
 
 import torch
@@ -13,7 +13,7 @@ from pipeline.params import TrainEstimator
 ERROR = {"eyes": "mean_angular_error_deg", "hands": "mean_joint_error_mm"}
 
 
-def real_test_metrics(domain: str, train: LabelledSplit, test: LabelledSplit, cfg: TrainEstimator, seed: int,
+def real_val_metrics(domain: str, train: LabelledSplit, val: LabelledSplit, cfg: TrainEstimator, seed: int,
                       device: torch.device) -> dict:
     model, _ = fit(estimator_config(domain, cfg.width, train.images.shape[2:]), train, cfg, seed, device)
-    return evaluate(domain, model, test, device, cfg.precision)[0]
+    return evaluate(domain, model, val, device, cfg.precision)[0]

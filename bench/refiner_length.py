@@ -3,7 +3,7 @@
 For each number of adversarial rounds, trains R and D with the pipeline's SimGAN code and
 `<domain>.train_refiner` (plus any --set overrides), refines the synthetic split with the final
 R, runs the refine stage's annotation check, trains the estimator on the refined crops (the
-stage's budget and seed) and prints its error on the real test split. No files, no MLflow.
+stage's budget and seed) and prints its error on the real_val split (settings are chosen there; real_test is read by evaluate alone). No files, no MLflow.
 
     python -m bench.refiner_length --domain hands --steps 200 1000 3000 \\
         --set noise_channels=4 --set lam=4 --set hole_cost=0.1
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench.estimator_error import ERROR, real_test_metrics
+from bench.estimator_error import ERROR, real_val_metrics
 from pipeline.refine.annotation_check import label_shift, summarize
 from pipeline.crops import normalize
 from pipeline.device import pick_device
@@ -70,10 +70,10 @@ def main() -> None:
     base = load_params(args.params)
     cfg_e = base.domain(args.domain).train_estimator
     keep = load_labelled(args.domain, shards / "synthetic", max_samples=cfg_e.max_samples, seed=base.seed)
-    test = load_labelled(args.domain, shards / "real_test")
+    test = load_labelled(args.domain, shards / "real_val")
     samples = list(read_samples(shards / "synthetic", by_node=False))
     refine = base.domain(args.domain).refine
-    err = real_test_metrics(args.domain, keep, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
+    err = real_val_metrics(args.domain, keep, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
     print(json.dumps({"synthetic": round(err, 2)}), flush=True)
     for steps in args.steps:
         start = time.perf_counter()
@@ -82,7 +82,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
         data, checks = refined_set(refiner, args.domain, samples, keep, refine.precision, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction)
-        err = real_test_metrics(args.domain, data, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
+        err = real_val_metrics(args.domain, data, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
         print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1), "refined": round(err, 2),
                           "shift": check["mean"], "lost": check["lost"], "check_passed": check["passed"]}), flush=True)
 

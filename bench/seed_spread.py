@@ -1,7 +1,7 @@
 """How much of a refined-vs-synthetic difference is the estimator's own seed? (issue 6)
 
 Trains the estimator of train_estimator@<domain>-<data> with several seeds (the seed sets the
-initial weights, the batch order and the `max_samples` subset; budget and params as the stage's) and evaluates each on the real test split, as evaluate@ does. The stages
+initial weights, the batch order and the `max_samples` subset; budget and params as the stage's) and evaluates each on the real_val split (settings are chosen there; real_test is read by evaluate alone), as evaluate@ does. The stages
 use `seed` from params.yaml; this prints each seed's error and the mean and spread per set.
 
     dvc repro refine@hands && python -m bench.seed_spread --domain hands --seeds 0 1 2
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.estimator_error import ERROR, real_test_metrics
+from bench.estimator_error import ERROR, real_val_metrics
 from pipeline.device import pick_device
 from pipeline.estimate.data import load_labelled, training_paths
 from pipeline.estimate.train import set_threads
@@ -31,13 +31,13 @@ def main() -> None:
     params = load_params(args.params)
     cfg = params.domain(args.domain).train_estimator
     set_threads(cfg.threads)
-    test = load_labelled(args.domain, Path("data/shards") / args.domain / "real_test")
+    test = load_labelled(args.domain, Path("data/shards") / args.domain / "real_val")
     for data in args.data:
         split_dir, labels = training_paths("data", args.domain, data)
         errors = []
         for seed in args.seeds:
             train = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
-            errors.append(real_test_metrics(args.domain, train, test, cfg, seed, pick_device())[ERROR[args.domain]])
+            errors.append(real_val_metrics(args.domain, train, test, cfg, seed, pick_device())[ERROR[args.domain]])
             print(json.dumps({"data": data, "seed": seed, ERROR[args.domain]: round(errors[-1], 3)}), flush=True)
         print(json.dumps({"data": data, "seeds": args.seeds, "mean": round(float(np.mean(errors)), 3),
                           "sd": round(float(np.std(errors, ddof=1)), 3) if len(errors) > 1 else None}), flush=True)

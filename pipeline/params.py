@@ -40,7 +40,7 @@ class EyeSimulate:
     synthetic_dir: str = ""
     real_dir: str = ""
     n_synthetic: int = fld(6000, ge=1, doc="UnityEyes-style renders")
-    n_participants: int = fld(15, ge=2, doc="real-like participants p00..pNN")
+    n_participants: int = fld(17, ge=2, doc="real-like participants p00..pNN")
     n_per_participant: int = fld(400, ge=1, doc="frames per participant; a frame holds a left and a right eye")
     jpeg_quality: int = fld(95, ge=10, le=100)
     workers: int = fld(2, ge=1, doc="render processes")
@@ -51,6 +51,9 @@ class EyeIngest:
     head_pose_max_deg: float = fld(20.0, gt=0, le=180, doc="GazeML's UnityEyes head-pose filter")
     test_participants: list[str] = fld(["p00", "p01", "p02", "p03", "p04"])
     test_fraction: float = fld(0.3, gt=0, lt=1, doc="real sources without participants (h5, folder): share to real_test")
+    val_participants: list[str] = fld(["p15", "p16"], doc="labelled real_val: people in neither real_train nor real_test, "
+                                      "on which every setting is chosen (real_test is read by evaluate alone)")
+    val_fraction: float = fld(0.15, ge=0, lt=1, doc="real sources without participants: share to real_val")
     crop_w: int = fld(55, ge=8)
     crop_h: int = fld(35, ge=8)
 
@@ -61,7 +64,7 @@ class HandSimulate:
     synthetic_dir: str = ""
     real_dir: str = ""
     n_synthetic: int = fld(3000, ge=1)
-    n_real_train: int = fld(2000, ge=1)
+    n_real_train: int = fld(2500, ge=1, doc="frames of real/train: real_train, real_holdout and real_val")
     n_real_test: int = fld(1000, ge=1)
     min_distance_mm: float = fld(500.0, ge=300, doc="palm-centre depth range of the rendered hands")
     max_distance_mm: float = fld(900.0, ge=300)
@@ -80,6 +83,12 @@ class HandIngest:
     # depth; centring the others from their labels puts the hand ~30 mm deeper in real_train
     # crops than in synthetic ones, an offset D detects and R learns to add, moving every joint.
     center: Literal["depth", "labels"] = "depth"
+    # real_val: whole sequences of the real training folder (a room / recording session), so no
+    # val frame shares a room with a real_train frame. NYU's train folder is one long recording:
+    # blocks of contiguous frames are its sequences.
+    sequence_frames: int = fld(100, ge=1, doc="frames per sequence of real_dir/train (the simulator's room unit)")
+    val_sequences: list[int] = fld([20, 21, 22, 23, 24], doc="sequences (frame k: (k-1) // sequence_frames) of real_dir/train "
+                                   "that form the labelled real_val split")
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,8 @@ class Ingest:
     shard_size: int = fld(1000, ge=1)
     workers: int = fld(2, ge=1)
     max_reject_fraction: float = fld(0.05, ge=0, le=1)
+    holdout_fraction: float = fld(0.2, ge=0, lt=1, doc="real_train people's / sequences' frames held out "
+                                  "(real_holdout): realism's same-population reference, seen by no model")
 
 
 # ---------------------------------------------------------------- SimGAN
@@ -152,6 +163,8 @@ class Refine:
 @dataclass(frozen=True)
 class TrainEstimator:
     epochs: int = fld(8, ge=1)
+    seeds: int = fld(1, ge=1, doc="estimator_seeds: N > 1 trains seeds seed..seed+N-1 on the same set; evaluate "
+                     "and the report give their mean +- sd beside seed 0's interval (N x the training time)")
     batch_size: int = fld(128, ge=1)
     lr: float = fld(2e-3, gt=0, doc="peak of the one-cycle schedule (AdamW)")
     weight_decay: float = fld(1e-4, ge=0)

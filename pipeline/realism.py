@@ -5,13 +5,18 @@
   images are the synthetic ones after R, so the pair differs only by refinement). Held-out accuracy
   near 50% means the classifier cannot tell; its p-value is the one-sided binomial test of
   "accuracy > 50%" (scipy.stats.binomtest); the held-out log-loss (ln 2 = chance) grades sets
-  whose accuracies both saturate. Real vs real (real_test against real_train images: other frames,
-  for eyes other people) is its floor: what tells two real sets apart without any domain gap.
-- KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, averaged over
-  random subsets, on the penultimate features of the real-oracle estimator (trained on real
-  images for the task, as Inception was on real photos). Real vs real (two halves of the held-out
-  real images) is the noise floor.
-The real images are the real_test split's (images only): neither R nor the oracle saw them.
+  whose accuracies both saturate. Each accuracy has its exact (Clopper-Pearson) 95 % interval.
+- KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, mean and std over
+  random subsets (at most half of each set, so the subsets differ), on the penultimate features of
+  the real-oracle estimator (trained on real images for the task, as Inception was on real photos).
+
+Within population (the headline rows): the real reference is real_holdout, other frames of the
+very people / sequences whose real_train frames R learned from (pipeline/ingest/splits.py), so a
+refined image is judged against its own population, not against who the person is. The floor is
+real_train vs real_holdout: two draws of one population, near chance (50 %) when nothing but the
+frames differ. Across populations (a second, labelled row): the same tests against real_val
+(other people / rooms); its floor, real_train vs real_val, measures how far apart the populations
+are. Neither reads real_test, which the evaluate stage alone reads.
 """
 from __future__ import annotations
 
@@ -86,16 +91,18 @@ def c2st(real: np.ndarray, other: np.ndarray, n_test: int, cfg: Realism, seed: i
     correct = int((logit_real > 0).sum() + (logit_other <= 0).sum())
     total = 2 * n_test
     p = binomtest(correct, total, 0.5, alternative="greater").pvalue
+    ci = binomtest(correct, total, 0.5).proportion_ci(confidence_level=0.95, method="exact")
     # held-out cross-entropy: still tells "less sure" apart when both accuracies saturate at 100%
     log_loss = float((np.logaddexp(0, -logit_real).sum() + np.logaddexp(0, logit_other).sum()) / total)
-    return {"accuracy": correct / total, "p_value": float(p), "log_loss": log_loss,
-            "n_test": total, "n_train": int(len(x_train))}
+    return {"accuracy": correct / total, "ci95": [float(ci.low), float(ci.high)], "p_value": float(p),
+            "log_loss": log_loss, "n_test": total, "n_train": int(len(x_train))}
 
 
 def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: int) -> tuple[float, float]:
-    """Kernel Inception Distance between feature sets: (mean, std) of unbiased MMD^2 over subsets."""
+    """Kernel Inception Distance between feature sets: (mean, std) of unbiased MMD^2 over subsets.
+    A subset holds at most half of each set: subsets of the whole set would all be the same (std 0)."""
     rng = np.random.default_rng(seed)
-    m = min(subset_size, len(fx), len(fy))
+    m = max(2, min(subset_size, len(fx) // 2, len(fy) // 2))
     d = fx.shape[1]
     vals = []
     for _ in range(subsets):
@@ -108,12 +115,15 @@ def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: in
 
 
 def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, feature_net: nn.Module,
-                    cfg: Realism, seed: int, device: torch.device,
-                    real_other: np.ndarray) -> tuple[dict, dict[str, np.ndarray]]:
+                    cfg: Realism, seed: int, device: torch.device, real_other: np.ndarray,
+                    cross_population: np.ndarray | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """C2ST, and KID on `feature_net.embed` features, for (N, 1, H, W) image sets; `refined[i]` is
-    `synthetic[i]` after R; `real_other` (other real images) gives the C2ST floor, c2st["real"].
+    `synthetic[i]` after R. `real` is the reference (real_holdout: R's population, other frames);
+    `real_other` (real_train) gives the floors, c2st["real"] and kid["real"]; `cross_population`
+    (real_val), when given, the second row out["cross_population"]["c2st"] (same sets against it).
     Returns the metrics and the held-out features per set (for the report)."""
-    n = min(len(real), len(synthetic), len(refined), len(real_other))
+    sets = [real, synthetic, refined, real_other] + ([cross_population] if cross_population is not None else [])
+    n = min(len(x) for x in sets)
     n_test = max(1, int(round(n * cfg.test_fraction)))
     rng = np.random.default_rng(seed)
     # random held-out parts; synthetic and refined share one order so they stay paired
@@ -123,26 +133,35 @@ def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray
     against = {"synthetic": synthetic, "refined": refined, "real": real_other[rng.permutation(len(real_other))[:n]]}
     out = {"n_per_set": n, "c2st": {name: c2st(real, x, n_test, cfg, seed, device) for name, x in against.items()},
            "kid": {}}
+    if cross_population is not None:
+        other = cross_population[rng.permutation(len(cross_population))[:n]]
+        out["cross_population"] = {"c2st": {name: c2st(other, x, n_test, cfg, seed, device)
+                                            for name, x in against.items()}}
     feature_net = feature_net.eval().to(device, memory_format=torch.channels_last)
     feats = {name: outputs(feature_net.embed, x[:n_test], device, cfg.precision)
-             for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined))}
-    half = n_test // 2
-    pairs = {"synthetic": (feats["real"], feats["synthetic"]), "refined": (feats["real"], feats["refined"])}
-    if half >= 2:  # the noise floor needs two halves of at least 2 images each
-        pairs["real"] = (feats["real"][:half], feats["real"][half:])
-    for name, (fa, fb) in pairs.items():
-        mean, std = kid(fa, fb, cfg.kid_subsets, cfg.kid_subset_size, seed)
+             for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined),
+                             ("real_other", against["real"]))}
+    for name in ("synthetic", "refined"):
+        mean, std = kid(feats["real"], feats[name], cfg.kid_subsets, cfg.kid_subset_size, seed)
         out["kid"][name] = {"mean": mean, "std": std}
+    if n_test >= 4:  # the floor: the same population's other frames (subsets of >= 2 each)
+        mean, std = kid(feats["real"], feats["real_other"], cfg.kid_subsets, cfg.kid_subset_size, seed)
+        out["kid"]["real"] = {"mean": mean, "std": std}
     out["kid_features"] = f"penultimate layer of the real-oracle estimator ({feats['real'].shape[1]}-d)"
-    return out, feats
+    return out, {k: v for k, v in feats.items() if k != "real_other"}
 
 
 def load_sets(domain: str, shards_root: str | Path, max_samples: int, seed: int) -> dict[str, np.ndarray]:
-    """Images of real_test, real_train (images only: the C2ST floor), synthetic and refined
-    (refined matched to the synthetic subset by key)."""
+    """Images of real_holdout (the reference), real_train (the floor), real_val (the cross-population
+    row; None when empty), synthetic and refined (matched to the synthetic subset by key); never
+    real_test. Labels are not read."""
     root = Path(shards_root) / domain
-    _, real, _ = read_images(domain, root / "real_test", max_samples, seed)
+    _, real, _ = read_images(domain, root / "real_holdout", max_samples, seed)
     _, real_other, _ = read_images(domain, root / "real_train", max_samples, seed)
+    try:
+        _, cross, _ = read_images(domain, root / "real_val", max_samples, seed)
+    except PipelineError:
+        cross = None  # no real_val ingested
     syn_keys, synthetic, _ = read_images(domain, root / "synthetic", max_samples, seed)
     ref_keys, refined, _ = read_images(domain, root / "refined")
     where = {k: i for i, k in enumerate(ref_keys)}
@@ -151,7 +170,10 @@ def load_sets(domain: str, shards_root: str | Path, max_samples: int, seed: int)
         raise PipelineError(f"{root / 'refined'}: {len(missing)} synthetic samples have no refined "
                             f"counterpart (e.g. {missing[0]}); was refine run on this synthetic split?")
     refined = refined[[where[k] for k in syn_keys]]
-    shapes = {x.shape[1:] for x in (real, real_other, synthetic, refined)}
+    if cross is not None and len(cross) == 0:
+        cross = None
+    shapes = {x.shape[1:] for x in (real, real_other, synthetic, refined) + ((cross,) if cross is not None else ())}
     if len(shapes) > 1:
         raise PipelineError(f"{root}: real, synthetic and refined crops differ in shape: {sorted(shapes)}")
-    return {"real": real, "real_other": real_other, "synthetic": synthetic, "refined": refined}
+    return {"real": real, "real_other": real_other, "cross_population": cross, "synthetic": synthetic,
+            "refined": refined}

@@ -1,8 +1,9 @@
-"""ingest@<domain>: raw files -> WebDataset shards (synthetic, real_train, real_test).
+"""ingest@<domain>: raw files -> WebDataset shards (synthetic, real_train, real_holdout, real_val, real_test).
 
 Reads the embedded default's files, or the real dataset folders that simulate@<domain>
 pointed at, with the same readers. Writes data/shards/<domain>/<split>/ and the oracle
-labels of the real training split apart in data/labels/<domain>/real_train.parquet.
+labels of real_train and real_holdout apart in data/labels/<domain>/<split>.parquet
+(the splits: pipeline/ingest/splits.py).
 Rejected records are listed in each split's rejected.jsonl; the stage fails when more
 than `ingest.max_reject_fraction` of a split was rejected.
 """

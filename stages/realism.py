@@ -2,8 +2,10 @@
 
 A classifier two-sample test (fresh CNN: real vs synthetic, real vs refined; held-out accuracy
 and its one-sided binomial p-value against 50%) and KID on the features of the real-oracle
-estimator (models/estimator-<domain>-real_train.pt). Real images are the real_test split's, which
-neither the refiner nor the oracle saw (images only: labels are not used here).
+estimator (models/estimator-<domain>-real_train.pt). The real reference is real_holdout: other
+frames of the refiner's own real_train people / sequences, which neither the refiner nor the oracle
+saw; the floor is real_train against it. A second row ("cross_population") repeats the C2ST
+against real_val (other people / rooms). Images only: labels are not used; real_test is not read.
 Writes metrics/realism-<domain>.json and plots/realism-<domain>.csv (2-D PCA of the held-out
 features, for the report), and logs them to MLflow (experiment realism).
 """
@@ -44,13 +46,14 @@ def run(args, params) -> None:
     oracle_path = Path(f"models/estimator-{args.domain}-real_train.pt")
     oracle, _ = load_estimator(oracle_path, args.domain, sets["real"].shape[2:])
     metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], oracle, cfg,
-                                     params.seed, pick_device(), real_other=sets["real_other"])
+                                     params.seed, pick_device(), real_other=sets["real_other"],
+                                     cross_population=sets["cross_population"])
     doc = {"domain": args.domain, **metrics}
     out = Path(f"metrics/realism-{args.domain}.json")
     write_json(out, doc)
     write_csv(Path(f"plots/realism-{args.domain}.csv"), pca_rows(feats))
     root = Path("data/shards") / args.domain
-    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_test", "real_train", "synthetic", "refined")},
+    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_holdout", "real_train", "real_val", "synthetic", "refined")},
                             tags={"domain": args.domain}):
         mlflow.log_params({**to_dict(cfg), "seed": params.seed})
         mlflow.log_metrics({f"c2st_accuracy_{k}": v["accuracy"] for k, v in metrics["c2st"].items()}

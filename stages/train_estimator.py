@@ -5,6 +5,7 @@ kept apart in data/labels/<domain>/real_train.parquet, which the refiner never r
 gets the same budget, seed and initial weights (<domain>.train_estimator in params.yaml).
 Writes models/estimator-<domain>-<data>.pt and plots/train_estimator-<domain>-<data>.csv, and
 logs params, the loss curve and the state_dict to MLflow (experiment train_estimator).
+With train_estimator.seeds = N > 1 the checkpoint also holds seeds 1..N-1 (for the seed spread).
 """
 from __future__ import annotations
 
@@ -36,8 +37,11 @@ def run(args, params) -> None:
         model, history = fit(config, data, cfg, params.seed, pick_device(),
                              on_epoch=lambda e, row: mlflow.log_metrics(
                                  {"train_loss": row["train_loss"], "lr": row["lr"]}, step=e))
+        # seeds > 1 (estimator_seeds): the same budget again from other initial weights and batch orders
+        others = [fit(config, data, cfg, params.seed + k, pick_device())[0] for k in range(1, cfg.seeds)]
         # no run id in the file: identical inputs give a byte-identical model (MLflow keeps the link)
-        save_estimator(model_path, model, config, data=args.data, n_train=len(data.keys), history=history)
+        save_estimator(model_path, model, config, other_seeds=others, data=args.data, n_train=len(data.keys),
+                       history=history)
         mlflow.log_artifact(str(model_path), "model")
     write_csv(Path(f"plots/train_estimator-{name}.csv"), history)
     print(f"{model_path}: {len(data.keys)} samples, {cfg.epochs} epochs, final loss {history[-1]['train_loss']:.4f}")

@@ -58,10 +58,13 @@ def write_split(root: Path, domain: str, split: str, n: int, seed: int, style: f
 
 
 def write_domain(root: Path, domain: str, n: int = 64, seed: int = 0) -> None:
-    """synthetic, refined (= synthetic keys, slightly restyled), real_train (+ labels parquet), real_test."""
+    """synthetic, refined (= synthetic keys, slightly restyled), real_train (+ labels parquet), real_holdout
+    (unlabelled), real_val and real_test."""
     write_split(root, domain, "synthetic", n, seed)
     write_split(root, domain, "refined", n, seed, style=0.5)
     write_split(root, domain, "real_test", n // 2, seed + 2, style=1.0, prefix="t")
+    write_split(root, domain, "real_val", n // 2, seed + 3, style=1.0, prefix="v")
+    write_split(root, domain, "real_holdout", n // 2, seed + 4, style=1.0, labelled=False, prefix="h")
     train_dir = write_split(root, domain, "real_train", n, seed + 1, style=1.0, labelled=False, prefix="r")
     labelled = write_split(root / "tmp", domain, "real_train", n, seed + 1, style=1.0, prefix="r")
     # as ingest writes it: one row per key, the labels flattened to labels_* columns

@@ -43,7 +43,15 @@ def test_train_writes_model_and_curve_and_evaluate_is_deterministic(workdir):
     evaluate.run(args, params)
     assert (root / "metrics/evaluate-eyes-refined.json").read_bytes() == first
     doc = json.loads(first)
-    assert doc["split"] == "real_test" and doc["n"] == 32 and 0 <= doc["pct_within_7deg"] <= 100
+    assert doc["split"] == "real_test" and doc["n"] == 32 and doc["val"]["split"] == "real_val" and doc["val"]["n"] == 32
+    for m in (doc, doc["val"]):  # every headline figure with its bootstrap interval around it
+        for key in ("mean_angular_error_deg", "pct_within_7deg"):
+            lo, hi = m["ci95"][key]
+            assert lo < m[key] < hi or lo == m[key] == hi
+    samples = (root / "plots/evaluate-eyes-refined-samples.csv").read_text().splitlines()
+    assert samples[0] == "split,key,error_deg,within_7deg" and len(samples) == 1 + 32 + 32
+    errors = [float(r.split(",")[2]) for r in samples[1:] if r.startswith("real_test")]
+    assert abs(sum(errors) / len(errors) - doc["mean_angular_error_deg"]) < 1e-4
     curve = (root / "plots/evaluate-eyes-refined.csv").read_text().splitlines()
     assert curve[0] == "threshold_deg,pct_within" and len(curve) == 22
 

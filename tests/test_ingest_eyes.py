@@ -22,11 +22,11 @@ TINY = EyeSimulate(n_synthetic=60, n_participants=3, n_per_participant=20, worke
 
 
 def params(tmp_path, workers=1, head_pose_max_deg=20.0, **ingest):
-    """Default params with small shards, one test participant and the given overrides."""
+    """Default params with small shards, one test and one val participant and the given overrides."""
     path = tmp_path / "params.yaml"
     path.write_text("seed: 0\n")
     return load_params(path, {"ingest": {"workers": workers, "shard_size": 25, **ingest},
-                              "eyes": {"ingest": {"test_participants": ["p00"],
+                              "eyes": {"ingest": {"test_participants": ["p00"], "val_participants": ["p02"],
                                                   "head_pose_max_deg": head_pose_max_deg}}})
 
 
@@ -51,14 +51,22 @@ def test_splits_counts_and_labels_kept_apart(raw, tmp_path):
     result = ingest_eyes(params(tmp_path), raw / "synthetic", raw / "real", out)
     assert result["formats"] == {"synthetic": "unityeyes", "real": "mpiigaze"}
     assert result["counts"]["synthetic"] == {"in": 60, "written": 60, "rejected": 0}
-    assert result["counts"]["real_test"]["written"] == 40 and result["counts"]["real_train"]["written"] == 80
+    written = {split: c["written"] for split, c in result["counts"].items()}
+    assert written["real_test"] == 40 and written["real_val"] == 40
+    # p01's 40 eyes: a stable ~20 % of its frames held out for realism, both eyes of a frame together
+    assert written["real_train"] + written["real_holdout"] == 40 and 0 < written["real_holdout"] < 20
+    holdout = list(read_samples(split_dir(out, "real_holdout"), by_node=False))
+    assert all("labels" not in s.meta for s in holdout)
+    assert len({s.meta["source"].split("#")[1].split("/")[1] for s in holdout}) * 2 == len(holdout)
+    val = list(read_samples(split_dir(out, "real_val"), by_node=False))
+    assert {s.meta["source"].split("/")[2] for s in val} == {"p02"} and all("labels" in s.meta for s in val)
     assert sorted(p.name for p in split_dir(out, "synthetic").glob("*.tar")) == \
         ["synthetic-000000.tar", "synthetic-000001.tar", "synthetic-000002.tar"]
     test = list(read_samples(split_dir(out, "real_test"), by_node=False))
     assert {s.meta["source"].split("/")[2] for s in test} == {"p00"}
     assert all("labels" in s.meta and s.meta["split"] == "real_test" for s in test)
     train = list(read_samples(split_dir(out, "real_train"), by_node=False))
-    assert {s.meta["source"].split("/")[2] for s in train} == {"p01", "p02"}
+    assert {s.meta["source"].split("/")[2] for s in train} == {"p01"}
     assert all("labels" not in s.meta for s in train)
     manifest = read_manifest(split_dir(out, "real_train")).to_pydict()
     assert not any(c.startswith("labels") for c in manifest)
@@ -116,7 +124,7 @@ def test_bad_input_is_rejected_with_file_and_reason(bad_raw, tmp_path):
     out = tmp_path / "data"
     result = ingest_eyes(params(tmp_path, max_reject_fraction=0.2), bad_raw / "synthetic", bad_raw / "real", out)
     rejected = {}
-    for split in ("synthetic", "real_train", "real_test"):
+    for split in ("synthetic", "real_train", "real_holdout", "real_val", "real_test"):
         for line in (split_dir(out, split) / "rejected.jsonl").read_text().splitlines():
             rec = json.loads(line)
             rejected[rec["file"]] = rec["reason"]
@@ -130,7 +138,7 @@ def test_bad_input_is_rejected_with_file_and_reason(bad_raw, tmp_path):
         hits = [r for f, r in rejected.items() if f.endswith(name)]
         assert hits and reason in hits[0], (name, rejected)
     assert result["counts"]["synthetic"] == {"in": 67, "written": 60, "rejected": 7}
-    assert result["counts"]["real_train"]["rejected"] == 3
+    assert result["counts"]["real_val"]["rejected"] == 3  # p02's bad day files
 
 
 def test_too_many_rejects_fail_naming_the_worst_files(bad_raw, tmp_path):
@@ -146,7 +154,7 @@ def test_empty_real_folder_fails_clearly(raw, tmp_path):
     with pytest.raises(RejectionError) as e:
         ingest_eyes(params(tmp_path), raw / "synthetic", tmp_path / "empty", tmp_path / "data")
     rejected = "".join((split_dir(tmp_path / "data", s) / "rejected.jsonl").read_text()
-                       for s in ("real_train", "real_test"))
+                       for s in ("real_train", "real_holdout", "real_val", "real_test"))
     assert "empty folder" in rejected and str(tmp_path / "empty") in rejected
     assert "real_t" in str(e.value)
 

@@ -23,9 +23,12 @@ SPLITS = ("synthetic", "real_train", "real_test")
 EVAL = list(nyu.EVAL_JOINTS)
 
 
-def params(workers: int = 1, max_reject: float = 0.05, size: int = 32, center: str = "depth") -> Params:
-    domain = HandsDomain(ingest=HandIngest(size=size, center=center))
-    return replace(Params(), ingest=Ingest(shard_size=4, workers=workers, max_reject_fraction=max_reject), hands=domain)
+def params(workers: int = 1, max_reject: float = 0.05, size: int = 32, center: str = "depth",
+           val_sequences: tuple = (), holdout: float = 0.0) -> Params:
+    """No real_val / real_holdout unless asked: the other tests see every train frame in real_train."""
+    domain = HandsDomain(ingest=HandIngest(size=size, center=center, sequence_frames=2, val_sequences=list(val_sequences)))
+    return replace(Params(), ingest=Ingest(shard_size=4, workers=workers, max_reject_fraction=max_reject,
+                                           holdout_fraction=holdout), hands=domain)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,8 @@ def outputs(out: Path) -> dict[str, bytes]:
 
 def test_three_splits_follow_the_shard_contract(ingested, raw):
     out, result = ingested
-    assert {s: c["written"] for s, c in result["counts"].items()} == {"synthetic": 6, "real_train": 6, "real_test": 4}
+    assert {s: c["written"] for s, c in result["counts"].items()} == {"synthetic": 6, "real_train": 6, "real_test": 4,
+                                                                     "real_holdout": 0, "real_val": 0}
     for split in SPLITS:
         split_dir = out / "shards" / "hands" / split
         assert sorted(p.name for p in split_dir.glob("*.tar"))[0] == f"{split}-000000.tar"
@@ -71,6 +75,24 @@ def test_three_splits_follow_the_shard_contract(ingested, raw):
                 assert np.array(labels["joints_uvd"]).shape == (14, 3) and labels["joint_ids"] == EVAL
     assert samples(out, "synthetic")[0].meta["source"] == "synthetic/synthdepth_1_0000001.png"
     assert samples(out, "real_test")[0].meta["source"] == "real/test/depth_1_0000001.png"
+
+
+def test_val_is_whole_sequences_and_holdout_a_stable_share_of_the_rest(raw, tmp_path):
+    """Frames 5-6 (sequence 2 of 2-frame sequences) are labelled real_val; of frames 1-4 a per-frame hash
+    holds some out (labels apart, like real_train); nothing is lost and a rerun gives the same bytes."""
+    p = params(val_sequences=(2,), holdout=0.5)
+    result = ingest_hands(p, raw / "synthetic", raw / "real", tmp_path / "a")
+    counts = {s: c["written"] for s, c in result["counts"].items()}
+    assert counts["real_val"] == 2 and counts["real_train"] + counts["real_holdout"] == 4
+    assert 0 < counts["real_holdout"] < 4  # 0.5 of 4 frames by hash: 1..3 expected for these names
+    val = samples(tmp_path / "a", "real_val")
+    assert [s.key for s in val] == ["depth_1_0000005", "depth_1_0000006"] and all("labels" in s.meta for s in val)
+    held = samples(tmp_path / "a", "real_holdout")
+    assert all("labels" not in s.meta for s in held)
+    table = pq.read_table(tmp_path / "a" / "labels" / "hands" / "real_holdout.parquet").to_pylist()
+    assert sorted(r["key"] for r in table) == sorted(s.key for s in held)
+    ingest_hands(p, raw / "synthetic", raw / "real", tmp_path / "b")
+    assert outputs(tmp_path / "a") == outputs(tmp_path / "b")
 
 
 def test_labels_round_trip_to_the_frames_joints(ingested, raw):

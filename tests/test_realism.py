@@ -34,13 +34,23 @@ def test_kid_zero_for_same_distribution_positive_for_shifted():
     assert kid(a, c, 10, 200, seed=0) == kid(a, c, 10, 200, seed=0)
 
 
+def test_kid_subsets_differ_so_its_std_over_subsets_is_not_zero():
+    """Subsets of at most half of each set: with 40 features a side and subset_size 200, the std is real."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, (40, 8)), rng.normal(0, 1, (40, 8))
+    mean, std = kid(a, b, 20, 200, seed=0)
+    assert std > 1e-3 and abs(mean) < 3 * std + 0.05
+
+
 def test_c2st_separates_different_sets_and_not_identical_ones():
     rng = np.random.default_rng(0)
     real = images(rng, 200, 0.5)
     far = c2st(real, images(rng, 200, 0.0), 60, CFG, 0, CPU)
     same = c2st(real, images(rng, 200, 0.5), 60, CFG, 0, CPU)
     assert far["accuracy"] > 0.9 and far["p_value"] < 1e-6 and far["n_test"] == 120
-    assert same["accuracy"] < 0.65 and same["p_value"] > 1e-3
+    assert far["ci95"][0] > 0.8
+    # two draws of one distribution: 0.5 lies inside the accuracy's 95 % interval
+    assert same["ci95"][0] <= 0.5 <= same["ci95"][1] and same["p_value"] > 1e-3
     assert far["log_loss"] < 0.3 < 0.6 < same["log_loss"]  # chance is ln 2 = 0.69
 
 
@@ -49,20 +59,26 @@ def test_measure_realism_ranks_a_closer_refined_set_as_more_real():
     real, synthetic = images(rng, 200, 0.5), images(rng, 200, 0.0)
     refined = synthetic + 0.45  # "refinement" that nearly closes the gap
     out, feats = measure_realism(real, synthetic, refined, PixelFeatures(), CFG, 0, CPU,
-                                 real_other=images(rng, 300, 0.5))
+                                 real_other=images(rng, 300, 0.5), cross_population=images(rng, 200, 0.6))
     assert out["c2st"]["refined"]["accuracy"] < out["c2st"]["synthetic"]["accuracy"]
     assert out["c2st"]["real"]["accuracy"] < 0.65 and out["c2st"]["real"]["n_test"] == 120  # the floor, at n = 200
     assert out["kid"]["refined"]["mean"] < out["kid"]["synthetic"]["mean"]
+    assert out["kid"]["real"]["std"] > 0 and abs(out["kid"]["real"]["mean"]) < out["kid"]["refined"]["mean"]
+    cross = out["cross_population"]["c2st"]
+    assert set(cross) == {"synthetic", "refined", "real"} and cross["real"]["accuracy"] > out["c2st"]["real"]["accuracy"]
     assert set(feats) == {"real", "synthetic", "refined"} and len(feats["real"]) == 60
 
 
 def test_load_sets_pairs_refined_with_synthetic_by_key(tmp_path):
-    write_split(tmp_path, "eyes", "real_test", 30, 1, prefix="t")
+    write_split(tmp_path, "eyes", "real_holdout", 30, 1, prefix="h")
     write_split(tmp_path, "eyes", "real_train", 30, 2, prefix="r")
     write_split(tmp_path, "eyes", "synthetic", 30, 0)
     write_split(tmp_path, "eyes", "refined", 30, 0, style=0.5)
     sets = load_sets("eyes", tmp_path / "shards", max_samples=12, seed=3)
     assert sets["synthetic"].shape == sets["refined"].shape == sets["real_other"].shape == (12, 1, 35, 55)
+    assert sets["cross_population"] is None  # no real_val here: the cross-population row is left out
+    write_split(tmp_path, "eyes", "real_val", 30, 4, prefix="v")
+    assert load_sets("eyes", tmp_path / "shards", max_samples=12, seed=3)["cross_population"].shape == (12, 1, 35, 55)
     # the fixture's refined sample i is synthetic sample i restyled: the iris disc stays put
     assert np.abs(iris_centres(sets["synthetic"]) - iris_centres(sets["refined"])).max() < 0.5
     assert np.abs(iris_centres(sets["synthetic"]) - iris_centres(sets["refined"][::-1])).max() > 2

@@ -13,7 +13,7 @@ from torch import nn
 
 from pipeline.crops.hands import uncrop_uvd
 from pipeline.estimate.data import LabelledSplit, decode_hand_targets
-from pipeline.estimate.metrics import gaze_metrics, hand_metrics
+from pipeline.estimate.metrics import gaze_metrics, gaze_per_sample, hand_metrics, hand_per_sample
 from pipeline.estimate.train import predict
 from pipeline.formats.nyu import uvd_to_xyz
 
@@ -29,11 +29,19 @@ def hand_frame_joints(crop_uvd: np.ndarray, metas: list[dict]) -> tuple[np.ndarr
 def evaluate(domain: str, model: nn.Module, split: LabelledSplit, device: torch.device,
              precision: str = "auto") -> tuple[dict, list[dict]]:
     """(metrics, curve rows) of `model` on `split` (deterministic: eval mode, fixed batches)."""
+    metrics, curve, _ = evaluate_samples(domain, model, split, device, precision)
+    return metrics, curve
+
+
+def evaluate_samples(domain: str, model: nn.Module, split: LabelledSplit, device: torch.device,
+                     precision: str = "auto") -> tuple[dict, list[dict], dict[str, np.ndarray]]:
+    """(metrics, curve rows, per-sample columns in split order: metrics.PER_SAMPLE) of `model` on `split`."""
     out = predict(model, split.images, device, precision)
     if domain == "eyes":
-        return gaze_metrics(out, split.targets)
+        return (*gaze_metrics(out, split.targets), gaze_per_sample(out, split.targets))
     pred_uv, pred_xyz = hand_frame_joints(decode_hand_targets(out, split.metas), split.metas)
     true_uvd = np.array([m["labels"]["joints_uvd"] for m in split.metas], np.float64)
     true_uv, _ = hand_frame_joints(true_uvd, split.metas)
     true_xyz = np.array([m["labels"]["joints_xyz"] for m in split.metas], np.float64)
-    return hand_metrics(pred_xyz, true_xyz, pred_uv, true_uv)
+    return (*hand_metrics(pred_xyz, true_xyz, pred_uv, true_uv),
+            hand_per_sample(pred_xyz, true_xyz, pred_uv, true_uv))

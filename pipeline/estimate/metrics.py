@@ -32,6 +32,26 @@ def percent_within(errors: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return 100.0 * np.searchsorted(e, thresholds, side="right") / max(len(e), 1)
 
 
+# headline metric -> its per-sample column (the metric is that column's mean): what the bootstrap resamples
+PER_SAMPLE = {"mean_angular_error_deg": "error_deg", "pct_within_7deg": "within_7deg",
+              "mean_joint_error_mm": "error_mm", "mean_joint_error_px": "error_px",
+              "pct_joints_within_5px": "within_5px"}
+
+
+def gaze_per_sample(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:
+    err = angular_error_deg(pred, true)
+    return {"error_deg": err, "within_7deg": 100.0 * (err <= GAZE_WITHIN_DEG)}
+
+
+def hand_per_sample(pred_xyz: np.ndarray, true_xyz: np.ndarray, pred_uv: np.ndarray,
+                    true_uv: np.ndarray) -> dict[str, np.ndarray]:
+    """Per frame: mean joint error (mm, px) and % of its joints within 5 px (frames resample whole)."""
+    err_mm = np.linalg.norm(pred_xyz - true_xyz, axis=-1)
+    err_px = np.linalg.norm(pred_uv - true_uv, axis=-1)
+    return {"error_mm": err_mm.mean(1), "error_px": err_px.mean(1),
+            "within_5px": 100.0 * (err_px <= HAND_WITHIN_PX).mean(1)}
+
+
 def gaze_metrics(pred: np.ndarray, true: np.ndarray) -> tuple[dict, list[dict]]:
     """(metrics, curve rows) for (N, 2) pitch/yaw predictions against labels."""
     err = angular_error_deg(pred, true)

@@ -1,7 +1,8 @@
 """Estimator construction and checkpoints (models/estimator-<domain>-<data>.pt).
 
 A checkpoint is `{"state_dict", "config": {"domain", "arch", "width", "height", "width_px",
-"outputs"}, "data", "mlflow_run_id", "history"}`, loaded with weights_only=True. Loading checks
+"outputs"}, "data", "mlflow_run_id", "history"}` (+ "seed_state_dicts": the weights of seeds 1..N-1
+when train_estimator.seeds = N > 1; "state_dict" is seed 0's), loaded with weights_only=True. Loading checks
 the config against what the caller is about to feed it, so a hands model on eye crops, or a
 64x64 model on 128x128 crops, is a PipelineError naming the file rather than a shape crash.
 """
@@ -35,13 +36,21 @@ def build_estimator(config: dict) -> nn.Module:
     return HandPoseNet(config["width"], config["height"])
 
 
-def save_estimator(path: str | Path, model: nn.Module, config: dict, **extra) -> None:
-    """Atomic torch.save of the state dict (fp32, CPU) with its config and `extra` (history, run id)."""
+def _cpu_state(model: nn.Module) -> dict:
+    return {k: v.detach().cpu().float() for k, v in model.state_dict().items()}
+
+
+def save_estimator(path: str | Path, model: nn.Module, config: dict, other_seeds: list[nn.Module] = (),
+                   **extra) -> None:
+    """Atomic torch.save of the state dict (fp32, CPU) with its config and `extra` (history, run id);
+    `other_seeds`: the same training with seeds 1..N-1, evaluated beside it for the seed spread."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().float() for k, v in model.state_dict().items()}
+    doc = {"state_dict": _cpu_state(model), "config": config, **extra}
+    if other_seeds:
+        doc["seed_state_dicts"] = [_cpu_state(m) for m in other_seeds]
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"state_dict": state, "config": config, **extra}, tmp)
+    torch.save(doc, tmp)
     os.replace(tmp, path)
 
 
@@ -61,3 +70,13 @@ def load_estimator(path: str | Path, domain: str, shape: tuple[int, int]) -> tup
     except RuntimeError as e:
         raise PipelineError(f"{path}: weights do not fit the {config['arch']} net: {e}") from None
     return model.eval(), ckpt
+
+
+def seed_models(ckpt: dict) -> list[nn.Module]:
+    """The models of seeds 1..N-1 a checkpoint carries (none for the default single seed), in eval mode."""
+    models = []
+    for state in ckpt.get("seed_state_dicts", []):
+        model = build_estimator(ckpt["config"])
+        model.load_state_dict(state)
+        models.append(model.eval())
+    return models

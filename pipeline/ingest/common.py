@@ -18,6 +18,7 @@ import cv2
 from tqdm import tqdm
 
 from pipeline.errors import PipelineError
+from pipeline.ingest.splits import LABELS_APART, OPTIONAL, SPLITS
 from pipeline.shards import Reject, Sample, ShardWriter, check_rejects, encode_sample, write_table
 
 FILTERED = "filtered:"  # reason prefix of a record dropped by a param on purpose, not bad input
@@ -25,7 +26,6 @@ FILTERED = "filtered:"  # reason prefix of a record dropped by a param on purpos
 Loaded = list[Sample | Reject]
 
 
-LABELS_APART = ("real_train",)  # splits whose labels only the oracle estimator may read
 
 
 def _encode(load: Callable, item) -> list:
@@ -111,17 +111,22 @@ def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> N
         counts = {"in": w.counts["in"] - (len(w.rejects) - len(bad)), "rejected": len(bad)}
         if w.counts["in"] and not counts["in"]:
             continue  # everything was filtered on purpose: not an input error
+        if not w.counts["in"] and w.split in OPTIONAL:
+            continue  # no val people / sequences or no holdout asked for
         check_rejects(w.dir, counts, bad, max_fraction)
 
 
 def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path, params, info: dict) -> dict:
-    """The three splits of `domain` under data_root/shards/<domain>/, real_train's labels kept
-    apart in data_root/labels/<domain>/real_train.parquet; fails on too many rejects."""
+    """The splits of `domain` (pipeline.ingest.splits.SPLITS) under data_root/shards/<domain>/, the
+    labels of real_train and real_holdout kept apart in data_root/labels/<domain>/<split>.parquet;
+    fails on too many rejects."""
     shard_dir, size = Path(data_root) / "shards" / domain, params.ingest.shard_size
     writers = {split: ShardWriter(shard_dir / split, size, info, labels_apart=split in LABELS_APART)
-               for split in ("synthetic", "real_train", "real_test")}
+               for split in SPLITS}
     counts = run_ingest(items, load, writers, workers=params.ingest.workers, desc=f"ingest {domain}")
-    labels_path = Path(data_root) / "labels" / domain / "real_train.parquet"
-    write_table(writers["real_train"].label_rows, labels_path)
+    labels_dir = Path(data_root) / "labels" / domain
+    for split in LABELS_APART:
+        write_table(writers[split].label_rows, labels_dir / f"{split}.parquet")
+    labels_path = labels_dir / "real_train.parquet"
     check_all_rejects(writers, params.ingest.max_reject_fraction)
     return {"counts": counts, "labels": str(labels_path)}

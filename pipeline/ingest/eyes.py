@@ -1,24 +1,24 @@
-"""ingest@eyes: raw eye datasets -> data/shards/eyes/{synthetic,real_train,real_test}/.
+"""ingest@eyes: raw eye datasets -> data/shards/eyes/{synthetic,real_train,real_holdout,real_val,real_test}/.
 
 The synthetic side is a UnityEyes folder or a Kaggle gaze.h5; the real side an MPIIGaze root,
 a Kaggle real_gaze.h5 or a plain folder of eye crops. Real participants listed in
-`eyes.ingest.test_participants` form the labelled real_test split; the others form real_train,
-whose shards carry NO labels: its labels go to data/labels/eyes/real_train.parquet (keyed by
-sample key) for the oracle estimator only, where no refiner stage reads them.
+`eyes.ingest.test_participants` form the labelled real_test split, those in `val_participants`
+the labelled real_val split; the others' frames form real_train and (a stable
+`ingest.holdout_fraction` of them) real_holdout, whose shards carry NO labels: their labels go
+to data/labels/eyes/<split>.parquet (keyed by sample key) for the oracle estimator only, where
+no refiner stage reads them. Splits: pipeline/ingest/splits.py.
 """
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from pathlib import Path
 
 
 from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
 from pipeline.ingest.common import ingest_domain, interleave
+from pipeline.ingest.splits import SPLITS, train_or_holdout, unit_fraction
 from pipeline.params import Params, to_dict
 from pipeline.shards import Reject
-
-SPLITS = ("synthetic", "real_train", "real_test")
 
 
 def detect_format(path: Path, side: str) -> str:
@@ -68,14 +68,19 @@ def split_group(source: str, fmt: str) -> str:
     return source  # h5: "real_gaze.h5#image/img12", each image on its own
 
 
-def real_split(source: str, test_participants: tuple[str, ...], test_fraction: float, fmt: str) -> str:
-    """Leave-participants-out for MPIIGaze; else a stable hash of the source's group, so a split
-    never cuts a group (and an h5 file is split per image, not all in one split)."""
+def real_split(source: str, test_participants: tuple[str, ...], test_fraction: float, fmt: str,
+               val_participants: tuple[str, ...] = (), val_fraction: float = 0.0,
+               holdout_fraction: float = 0.0) -> str:
+    """Leave-participants-out for MPIIGaze (real_test, real_val); else a stable hash of the source's
+    group, so a split never cuts a group (and an h5 file is split per image, not all in one split);
+    then a per-frame hash cuts real_train's groups into real_train / real_holdout."""
     group = split_group(source, fmt)
     if fmt == "mpiigaze":
-        return "real_test" if group in test_participants else "real_train"
-    h = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16) / 2 ** 32
-    return "real_test" if h < test_fraction else "real_train"
+        split = "real_test" if group in test_participants else "real_val" if group in val_participants else ""
+    else:
+        h = unit_fraction(group)
+        split = "real_test" if h < test_fraction else "real_val" if h < test_fraction + val_fraction else ""
+    return split or train_or_holdout(source, holdout_fraction)
 
 
 FLAT_FOLDER_WARNING = ("flat folder: no sub-folders, so images are split one by one and frames of one person or "
@@ -94,8 +99,10 @@ def load_synthetic(item, root: str, fmt: str, head_pose_max_deg: float, out_wh) 
     return [_with_split(r, "synthetic") for r in read_item(item, root, fmt, head_pose_max_deg, out_wh)]
 
 
-def load_real(item, root: str, fmt: str, test_participants: tuple[str, ...], test_fraction: float, out_wh) -> list:
-    return [_with_split(r, real_split(_source(r), test_participants, test_fraction, fmt))
+def load_real(item, root: str, fmt: str, test_participants: tuple[str, ...], test_fraction: float, out_wh,
+              val_participants: tuple[str, ...] = (), val_fraction: float = 0.0, holdout_fraction: float = 0.0) -> list:
+    return [_with_split(r, real_split(_source(r), test_participants, test_fraction, fmt,
+                                      val_participants, val_fraction, holdout_fraction))
             for r in read_item(item, root, fmt, 0.0, out_wh)]
 
 
@@ -129,14 +136,16 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list, par
                                      head_pose_max_deg=ing.head_pose_max_deg, out_wh=out_wh),
                    real=partial(load_real, root=roots["real"], fmt=formats["real"],
                                 test_participants=tuple(ing.test_participants),
-                                test_fraction=ing.test_fraction, out_wh=out_wh))
+                                test_fraction=ing.test_fraction, out_wh=out_wh,
+                                val_participants=tuple(ing.val_participants), val_fraction=ing.val_fraction,
+                                holdout_fraction=params.ingest.holdout_fraction))
     items = interleave([("synthetic", it) for it in list_items(synthetic_dir, formats["synthetic"])],
                        [("real", it) for it in list_items(real_dir, formats["real"])])
     return items, load, formats
 
 
 def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
-    """Write the three eye splits under out_root/shards/eyes and the real_train labels; returns counts."""
+    """Write the eye splits under out_root/shards/eyes and the labels kept apart; returns counts."""
     items, load, formats = plan(params, synthetic_dir, real_dir)
     info = {"domain": "eyes", "params": to_dict(params.eyes.ingest),
             "synthetic": {"path": str(synthetic_dir), "format": formats["synthetic"]},

@@ -1,13 +1,19 @@
-"""ingest@hands: NYU-layout folders -> data/shards/hands/{synthetic,real_train,real_test}/.
+"""ingest@hands: NYU-layout folders -> data/shards/hands/{synthetic,real_train,real_holdout,real_val,real_test}/.
 
     synthetic_dir/           synthdepth_K_*.png (else depth_K_*.png) + joint_data.mat -> synthetic
-    real_dir/train/          depth_K_*.png (+ joint_data.mat, optional)                -> real_train
+    real_dir/train/          depth_K_*.png (+ joint_data.mat, optional)                -> real_train, real_holdout,
+                                                                                          real_val (labelled)
     real_dir/test/           depth_K_*.png + joint_data.mat                            -> real_test
 
+real_val is whole sequences of the train folder (`hands.ingest.val_sequences`, frame k in sequence
+(k-1) // sequence_frames); of the other sequences a stable `ingest.holdout_fraction` of frames
+is real_holdout (pipeline/ingest/splits.py). Without a joint_data.mat in train/ there is no
+real_val: its sequences stay in real_train / real_holdout.
+
 Each frame becomes a 16-bit PNG depth crop (pipeline.crops.hands) with meta.json per the shard
-contract. Labelled splits are cropped around their labelled joints; real_train is cropped from
-the depth alone (nearest blob), and its shards carry NO labels: the labels, moved into those
-crops' pixels, go to data/labels/hands/real_train.parquet for the oracle estimator only.
+contract. Labelled splits may be cropped around their labelled joints (`center`); real_train and
+real_holdout are cropped from the depth alone (nearest blob), and their shards carry NO labels: the
+labels, moved into those crops' pixels, go to data/labels/hands/<split>.parquet for the oracle only.
 Every frame listed by a PNG or a joint_data.mat row is either written or rejected with a reason.
 """
 from __future__ import annotations
@@ -22,10 +28,9 @@ from pipeline.crops import hands as crops
 from pipeline.errors import PipelineError
 from pipeline.formats import nyu, rel_source
 from pipeline.ingest.common import ingest_domain
+from pipeline.ingest.splits import LABELLED, train_or_holdout
 from pipeline.params import HandIngest, Params, to_dict
 from pipeline.shards import Reject, Sample
-
-LABELLED = ("synthetic", "real_test")  # real_train labels exist only for the oracle, never for the crop
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,16 @@ class Frame:
     problem: str = ""                # known before decoding (no label row for this PNG)
 
 
-def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> list[Frame]:
-    """Every frame of a split folder: the union of its PNGs and its joint_data.mat rows."""
+def real_train_split(i: int, source: str, labelled: bool, p: HandIngest, holdout_fraction: float) -> str:
+    """Frame i (1-based) of real_dir/train: real_val by its sequence, else real_train / real_holdout."""
+    if labelled and (i - 1) // p.sequence_frames in p.val_sequences:
+        return "real_val"
+    return train_or_holdout(source, holdout_fraction)
+
+
+def list_split(split_dir: Path, split: str, kinect: int, data_root: Path, split_of=None) -> list[Frame]:
+    """Every frame of a split folder: the union of its PNGs and its joint_data.mat rows.
+    `split_of(i, source, labelled)` (real_dir/train) gives each frame's split, else all are `split`."""
     split_dir = Path(split_dir)
     if not split_dir.is_dir():
         return [Frame(split, str(split_dir), rel_source(split_dir, data_root), "none",
@@ -67,7 +80,9 @@ def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> lis
                       "joints_xyz": _tuples(joints.xyz[i - 1, eval_ids])}
         elif joints is not None:
             problem = f"no label row: joint_data.mat has {n_rows} frames, the folder {len(files)} {prefix} PNGs"
-        frames.append(Frame(split, str(path), rel_source(path, data_root), path.stem, problem=problem, **labels))
+        source = rel_source(path, data_root)
+        frame_split = split_of(i, source, joints is not None) if split_of else split
+        frames.append(Frame(frame_split, str(path), source, path.stem, problem=problem, **labels))
     if not frames:
         frames.append(Frame(split, str(split_dir), rel_source(split_dir, data_root), "none",
                             problem=f"no {prefix}_{kinect}_*.png frames and no joint_data.mat rows"))
@@ -76,7 +91,7 @@ def list_split(split_dir: Path, split: str, kinect: int, data_root: Path) -> lis
 
 def read_labels(mat: Path, split: str, kinect: int) -> nyu.JointData | None:
     if not mat.exists():
-        if split in LABELLED:
+        if split in LABELLED and split != "real_val":
             raise PipelineError(f"{mat}: missing; the {split} split needs its labels")
         return None  # unlabelled real data: fine for real_train
     return nyu.read_joint_data(mat, kinect)
@@ -124,16 +139,17 @@ def hand_pixels(image: np.ndarray, crop: dict) -> float:
 
 
 def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list[Frame], partial]:
-    """(frames of all three splits, picklable load(frame) -> [Sample | Reject])."""
+    """(frames of all splits, picklable load(frame) -> [Sample | Reject])."""
     k = params.hands.ingest.kinect
+    split_of = partial(real_train_split, p=params.hands.ingest, holdout_fraction=params.ingest.holdout_fraction)
     frames = (list_split(synthetic_dir, "synthetic", k, Path(synthetic_dir).parent)
-              + list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent)
+              + list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent, split_of)
               + list_split(Path(real_dir) / "test", "real_test", k, Path(real_dir).parent))
     return frames, partial(load_frame, p=params.hands.ingest)
 
 
 def ingest_hands(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
-    """Write the three hand splits under out_root/shards/hands and the real_train labels; returns counts."""
+    """Write the hand splits under out_root/shards/hands and the labels kept apart; returns counts."""
     frames, load = plan(params, synthetic_dir, real_dir)
     info = {"domain": "hands", "params": to_dict(params.hands.ingest),
             "synthetic": str(synthetic_dir), "real": str(real_dir)}

@@ -16,6 +16,7 @@ from pipeline.params import DOMAINS
 from pipeline.shards import list_shards, read_samples
 
 TRAINING_DATA = ("synthetic", "refined", "real_train")
+TEXT_COLUMNS = ("set", "split", "key")
 
 
 def read_json(path: Path) -> dict | None:
@@ -26,18 +27,19 @@ def read_csv(path: Path) -> list[dict] | None:
     if not path.exists():
         return None
     with open(path, newline="") as f:
-        return [{k: (v if k == "set" else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: (v if k in TEXT_COLUMNS else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def collect(root: Path) -> dict:
     """Every stage output the report uses, keyed by domain (and training set); None where missing."""
-    out = {"evaluate": {}, "curves": {}, "history": {}, "realism": {}, "pca": {}}
+    out = {"evaluate": {}, "curves": {}, "history": {}, "realism": {}, "pca": {}, "samples": {}}
     for d in DOMAINS:
         out["realism"][d] = read_json(root / f"metrics/realism-{d}.json")
         out["pca"][d] = read_csv(root / f"plots/realism-{d}.csv")
         for t in TRAINING_DATA:
             out["evaluate"][d, t] = read_json(root / f"metrics/evaluate-{d}-{t}.json")
             out["curves"][d, t] = read_csv(root / f"plots/evaluate-{d}-{t}.csv")
+            out["samples"][d, t] = read_csv(root / f"plots/evaluate-{d}-{t}-samples.csv")
             out["history"][d, t] = read_csv(root / f"plots/train_estimator-{d}-{t}.csv")
     return out
 
@@ -48,7 +50,8 @@ def display(domain: str, sample) -> np.ndarray:
 
 
 def sample_columns(shards: Path, domain: str, k: int = 6) -> dict[str, list[np.ndarray]] | None:
-    """The first k synthetic samples, their refined versions (same keys), and k real test samples."""
+    """The first k synthetic samples, their refined versions (same keys), and k real_val samples
+    (real_test is read by the evaluate stage alone)."""
     try:
         syn = []
         for s in read_samples(list_shards(shards / domain / "synthetic")[:1], by_node=False):
@@ -58,7 +61,7 @@ def sample_columns(shards: Path, domain: str, k: int = 6) -> dict[str, list[np.n
         keys = {s.key for s in syn}
         ref = {s.key: s for s in read_samples(shards / domain / "refined", by_node=False) if s.key in keys}
         real = []
-        for s in read_samples(list_shards(shards / domain / "real_test")[:1], by_node=False):
+        for s in read_samples(list_shards(shards / domain / "real_val")[:1], by_node=False):
             real.append(s)
             if len(real) == k:
                 break
