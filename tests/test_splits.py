@@ -15,7 +15,9 @@ from pipeline.ingest.eyes import FLAT_FOLDER_WARNING, ingest_eyes
 from pipeline.params import Ingest, Params
 from pipeline.shards import Reject, read_samples
 
-REAL = ("real_train", "real_test")
+REAL = ("real_train", "real_holdout", "real_val", "real_test")
+# real_holdout is other frames of real_train's own groups (pipeline/ingest/splits.py): one pool
+POOL = {"real_train": "train pool", "real_holdout": "train pool", "real_val": "real_val", "real_test": "real_test"}
 
 
 def params() -> Params:
@@ -23,7 +25,7 @@ def params() -> Params:
 
 
 def split_of_each(out: Path) -> dict[str, str]:
-    """{source: split} over both real splits (real_train keeps its labels apart, not its sources)."""
+    """{source: split} over the real splits (real_train keeps its labels apart, not its sources)."""
     return {s.meta["source"]: split for split in REAL
             for s in read_samples(out / "shards" / "eyes" / split, by_node=False)}
 
@@ -43,7 +45,7 @@ def test_a_real_h5_is_split_per_image_not_per_file(tmp_path):
     gaze, real = fx.write_kaggle_pair(tmp_path / "in", n=14, n_real=16)
     counts = ingest_eyes(params(), gaze, real, tmp_path / "out")["counts"]
     assert counts["real_train"]["written"] > 0 and counts["real_test"]["written"] > 0
-    assert counts["real_train"]["in"] + counts["real_test"]["in"] == 16
+    assert sum(counts[split]["in"] for split in REAL) == 16
     splits = split_of_each(tmp_path / "out")
     assert len(splits) == 16 and all("real_gaze.h5#image/img" in s for s in splits)
 
@@ -57,9 +59,9 @@ def test_a_folder_s_first_sub_folder_is_never_cut(tmp_path):
     ingest_eyes(params(), gaze, crops, tmp_path / "out")
     by_group = defaultdict(set)
     for source, split in split_of_each(tmp_path / "out").items():
-        by_group[source.split("/")[0]].add(split)
+        by_group[source.split("/")[0]].add(POOL[split])
     assert sorted(by_group) == people and all(len(s) == 1 for s in by_group.values())
-    assert {next(iter(s)) for s in by_group.values()} == set(REAL)  # 12 groups at 0.3: both splits
+    assert {"train pool", "real_test"} <= {next(iter(s)) for s in by_group.values()}  # 12 groups at 0.3
     info = json.loads((tmp_path / "out" / "shards" / "eyes" / "real_test" / "dataset.json").read_text())["info"]
     assert info["warnings"] == []
 
@@ -72,7 +74,7 @@ def test_a_flat_folder_splits_by_image_and_warns(tmp_path):
         (flat / f"{p.parent.name}-{p.name}").write_bytes(p.read_bytes())
     gaze, _ = fx.write_kaggle_pair(tmp_path / "in", n=4)
     ingest_eyes(params(), gaze, flat, tmp_path / "out")
-    assert set(split_of_each(tmp_path / "out").values()) == set(REAL)
-    for split in ("synthetic", *REAL):
+    assert {"real_train", "real_test"} <= set(split_of_each(tmp_path / "out").values())
+    for split in ("synthetic", "real_train", "real_test"):
         info = json.loads((tmp_path / "out" / "shards" / "eyes" / split / "dataset.json").read_text())["info"]
         assert info["warnings"] == [FLAT_FOLDER_WARNING]
