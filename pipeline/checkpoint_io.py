@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from pipeline.errors import PipelineError
+from pipeline.files import load_torch
 
 
 def read_checkpoint(path: str | Path, kind: str, missing: str) -> dict:
@@ -14,7 +13,7 @@ def read_checkpoint(path: str | Path, kind: str, missing: str) -> dict:
     if not path.exists():
         raise PipelineError(f"{path}: {missing}")
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        saved = load_torch(path)
         saved["config"]
     except Exception as e:  # torch raises many types for a file that is not a checkpoint
         raise PipelineError(f"{path}: not {kind} checkpoint ({type(e).__name__}: {e})") from None

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.files import write_json
 from pipeline.params import ParamsError
 
 RAW = Path("data/raw")
@@ -80,7 +81,7 @@ folder_fingerprint = fingerprint  # the older name
 def point_at_folders(out_dir: Path, folders: dict[str, Path]) -> dict:
     """Write out_dir/source.json: where the datasets are and their fingerprints (checked folders)."""
     src = {key.removesuffix("_dir"): {"path": str(p), "fingerprint": fingerprint(p)} for key, p in folders.items()}
-    (Path(out_dir) / "source.json").write_text(json.dumps(src, indent=2, sort_keys=True) + "\n")
+    write_json(Path(out_dir) / "source.json", src)
     return src
 
 

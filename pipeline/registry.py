@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from pipeline.files import load_torch
 from pipeline.tracking import file_sha256
 
 CHAMPION = "champion"
@@ -79,7 +80,7 @@ def refiner_version(mlflow_client, repo: Path, domain: str):
     path = Path(repo) / "models" / f"refiner-{domain}.pt"
     if not path.exists():
         return None
-    run_id = torch.load(path, map_location="cpu", weights_only=True).get("mlflow_run_id", "")
+    run_id = load_torch(path).get("mlflow_run_id", "")
     found = mlflow_client.search_model_versions(f"name = 'refiner-{domain}' and run_id = '{run_id}'")
     return found[0] if run_id and found else None
 

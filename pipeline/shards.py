@@ -9,7 +9,6 @@ killed stage never leaves a truncated shard under its final name.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tarfile
 from collections import Counter
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 
 from pipeline import __version__
 from pipeline.errors import PipelineError, RejectionError
+from pipeline.files import atomic_open, write_json, write_jsonl
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 MEMBERS = ("image.png", "meta.json")
@@ -115,15 +115,12 @@ def write_shard(path: Path, members: Iterable[tuple[str, bytes, bytes]]) -> None
     two zero blocks and padding to 10240-byte records at the end). Not webdataset's TarWriter:
     ingest workers then need not import webdataset (and with it torch, ~2.5 s per process).
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
+    with atomic_open(path) as f:
         for key, png, meta in members:
             for name, data in ((f"{check_key(key)}.image.png", png), (f"{key}.meta.json", meta)):
                 f.write(tar_header(name, len(data)) + data + bytes(-len(data) % tarfile.BLOCKSIZE))
         end = f.tell() + 2 * tarfile.BLOCKSIZE
         f.write(bytes(2 * tarfile.BLOCKSIZE + (-end % tarfile.RECORDSIZE)))
-    os.replace(tmp, path)
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -170,8 +167,8 @@ def rows_table(rows: list[dict]) -> pa.Table:
 
 def write_table(rows: list[dict], path: Path) -> None:
     """One parquet file of dict rows (manifests, label tables)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(rows_table(rows), path)
+    with atomic_open(path) as f:
+        pq.write_table(rows_table(rows), f)
 
 
 def write_index(split_dir: Path, rows: list[dict], counts: dict, shards: list[str],
@@ -181,10 +178,8 @@ def write_index(split_dir: Path, rows: list[dict], counts: dict, shards: list[st
     write_table(rows, split_dir / "manifest.parquet")
     doc = {"split": split_dir.name, "counts": counts, "shards": shards,
            "code_version": __version__, "info": info or {}}
-    (split_dir / "dataset.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    with open(split_dir / "rejected.jsonl", "w") as f:
-        for r in rejects:
-            f.write(json.dumps({"file": r.source, "reason": r.reason}, sort_keys=True) + "\n")
+    write_jsonl(split_dir / "rejected.jsonl", [{"file": r.source, "reason": r.reason} for r in rejects])
+    write_json(split_dir / "dataset.json", doc)
 
 
 class ShardWriter:

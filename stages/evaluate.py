@@ -20,16 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import tracking
+from pipeline import paths, tracking
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
 from pipeline.estimate.bootstrap import mean_interval
-from pipeline.estimate.data import TRAINING_DATA, load_labelled
+from pipeline.estimate.data import load_labelled
 from pipeline.estimate.evaluate import evaluate_samples
 from pipeline.estimate.metrics import PER_SAMPLE
 from pipeline.estimate.model import load_estimator, seed_models
-from pipeline.estimate.outputs import write_csv, write_json
 from pipeline.estimate.train import set_threads
+from pipeline.files import write_csv, write_json
 from pipeline.shards import read_dataset_info
 from pipeline.stagecli import stage_main, stage_parser
 
@@ -69,7 +69,7 @@ def run(args, params) -> None:
     root = Path("data/shards") / args.domain
     split_dir = Path(args.split or root / "real_test")
     val_dir = Path(args.val_split or root / "real_val")
-    model_path = Path(args.model or f"models/estimator-{name}.pt")
+    model_path = Path(args.model or paths.estimator(args.domain, args.data))
     split = load_labelled(args.domain, split_dir)
     model, ckpt = load_estimator(model_path, args.domain, split.images.shape[2:])
     models = [model] + seed_models(ckpt)
@@ -82,11 +82,11 @@ def run(args, params) -> None:
         val_metrics, _, val_samples = measure(args.domain, models, val, device, cfg.precision)
         doc["val"] = {"split": val_dir.name, **val_metrics}
         rows = sample_rows(val_dir.name, val.keys, val_samples) + rows
-    out = Path(f"metrics/evaluate-{name}.json")
+    out = paths.evaluate_metrics(args.domain, args.data)
     write_json(out, doc)
-    curve_path = Path(f"plots/evaluate-{name}.csv")
+    curve_path = paths.evaluate_curve(args.domain, args.data)
     write_csv(curve_path, curve)
-    samples_path = Path(f"plots/evaluate-{name}-samples.csv")
+    samples_path = paths.evaluate_samples(args.domain, args.data)
     write_csv(samples_path, rows)
     with tracking.start_run("evaluate", name, data={split_dir.name: split_dir},
                             tags={"domain": args.domain, "training_data": args.data,
@@ -100,7 +100,7 @@ def run(args, params) -> None:
 
 def parser():
     ap = stage_parser(__doc__)
-    ap.add_argument("data", choices=TRAINING_DATA, help="training set of the model to evaluate")
+    ap.add_argument("data", choices=paths.TRAINING_DATA, help="training set of the model to evaluate")
     ap.add_argument("--split", help="labelled test split dir (default: data/shards/<domain>/real_test)")
     ap.add_argument("--val-split", help="labelled val split dir (default: data/shards/<domain>/real_val)")
     ap.add_argument("--model", help="estimator checkpoint (default: models/estimator-<domain>-<data>.pt)")

@@ -12,15 +12,14 @@ features, for the report), and logs them to MLflow (experiment realism).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
-from pipeline import tracking
+from pipeline import paths, tracking
 from pipeline.device import pick_device
 from pipeline.estimate.model import load_estimator
-from pipeline.estimate.outputs import write_csv, write_json
 from pipeline.estimate.train import set_threads
+from pipeline.files import write_csv, write_json
 from pipeline.params import to_dict
 from pipeline.realism import load_sets, measure_realism
 from pipeline.stagecli import stage_main
@@ -43,17 +42,16 @@ def run(args, params) -> None:
     cfg = params.domain(args.domain).realism
     set_threads(cfg.threads)
     sets = load_sets(args.domain, "data/shards", cfg.max_samples, params.seed)
-    oracle_path = Path(f"models/estimator-{args.domain}-real_train.pt")
+    oracle_path = paths.estimator(args.domain, "real_train")
     oracle, _ = load_estimator(oracle_path, args.domain, sets["real"].shape[2:])
     metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], oracle, cfg,
                                      params.seed, pick_device(), real_other=sets["real_other"],
                                      cross_population=sets["cross_population"])
     doc = {"domain": args.domain, **metrics}
-    out = Path(f"metrics/realism-{args.domain}.json")
+    out = paths.realism_metrics(args.domain)
     write_json(out, doc)
-    write_csv(Path(f"plots/realism-{args.domain}.csv"), pca_rows(feats))
-    root = Path("data/shards") / args.domain
-    with tracking.start_run("realism", args.domain, data={s: root / s for s in ("real_holdout", "real_train", "real_val", "synthetic", "refined")},
+    write_csv(paths.realism_pca(args.domain), pca_rows(feats))
+    with tracking.start_run("realism", args.domain, data={s: paths.shards(args.domain, s) for s in ("real_holdout", "real_train", "real_val", "synthetic", "refined")},
                             tags={"domain": args.domain}):
         mlflow.log_params({**to_dict(cfg), "seed": params.seed})
         mlflow.log_metrics({f"c2st_accuracy_{k}": v["accuracy"] for k, v in metrics["c2st"].items()}

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.refine.card import write_card
+from pipeline import paths
 from pipeline.errors import PipelineError
+from pipeline.files import write_json
+from pipeline.refine.card import write_card
 from pipeline.refine.split import refine_split
 from pipeline.stagecli import stage_main, stage_parser
 
@@ -33,13 +35,11 @@ def metrics(result) -> dict:
 def run(args, params) -> None:
     domain = args.domain
     data = Path(args.data_root) / "shards" / domain
-    model = Path(args.model or f"models/refiner-{domain}.pt")
+    model = Path(args.model or paths.refiner(domain))
     result = refine_split(params, domain, data / "synthetic", data / "refined", model)
     write_card(domain, data / "synthetic", data / "refined", result.info, result.counts,
                len(result.reports), params.domain(domain).refine.grid_samples)
-    out = Path(args.metrics or f"metrics/refine-{domain}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(metrics(result), indent=2, sort_keys=True) + "\n")
+    out = write_json(args.metrics or paths.refine_metrics(domain), metrics(result))
     print(json.dumps({domain: metrics(result)}))
     check = result.check
     if not check["passed"]:

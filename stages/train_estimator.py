@@ -9,14 +9,14 @@ With train_estimator.seeds = N > 1 the checkpoint also holds seeds 1..N-1 (for t
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from pipeline import tracking
 from pipeline.device import pick_device
-from pipeline.estimate.data import TRAINING_DATA, load_labelled, training_paths
-from pipeline.estimate.outputs import write_csv
+from pipeline import paths
+from pipeline.estimate.data import load_labelled, training_paths
 from pipeline.estimate.model import estimator_config, save_estimator
 from pipeline.estimate.train import fit, set_threads
+from pipeline.files import write_csv
 from pipeline.params import to_dict
 from pipeline.stagecli import stage_main, stage_parser
 
@@ -30,7 +30,7 @@ def run(args, params) -> None:
     data = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=params.seed)
     config = estimator_config(args.domain, cfg.width, data.images.shape[2:])
     name = f"{args.domain}-{args.data}"
-    model_path = Path(f"models/estimator-{name}.pt")
+    model_path = paths.estimator(args.domain, args.data)
     with tracking.start_run("train_estimator", name, data={args.data: split_dir},
                             tags={"domain": args.domain, "training_data": args.data}):
         mlflow.log_params({**to_dict(cfg), "seed": params.seed, "n_train": len(data.keys), **config})
@@ -43,13 +43,13 @@ def run(args, params) -> None:
         save_estimator(model_path, model, config, other_seeds=others, data=args.data, n_train=len(data.keys),
                        history=history)
         mlflow.log_artifact(str(model_path), "model")
-    write_csv(Path(f"plots/train_estimator-{name}.csv"), history)
+    write_csv(paths.estimator_history(args.domain, args.data), history)
     print(f"{model_path}: {len(data.keys)} samples, {cfg.epochs} epochs, final loss {history[-1]['train_loss']:.4f}")
 
 
 def parser():
     ap = stage_parser(__doc__)
-    ap.add_argument("data", choices=TRAINING_DATA, help="training set")
+    ap.add_argument("data", choices=paths.TRAINING_DATA, help="training set")
     return ap
 
 

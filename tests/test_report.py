@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.estimate.outputs import write_csv, write_json
+from pipeline.files import write_csv, write_json
 from pipeline.report.build import build_report, results_table, targets_text
 from pipeline.report.inputs import collect
 

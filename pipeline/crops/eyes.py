@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.images import to_uint8
+
 UNITYEYES_BOX = (140, 84)  # SimGAN reimplementations' crop around the eye-margin centre
 OUT_SIZE = (55, 35)        # (w, h) of every eye crop in the shards
 
@@ -85,4 +87,4 @@ def normalize(image: np.ndarray, meta: dict | None = None) -> np.ndarray:
 
 def denormalize(x: np.ndarray, meta: dict | None = None) -> np.ndarray:
     """float in [-1, 1] -> uint8 grey crop (clipped, rounded)."""
-    return np.clip(np.rint((np.asarray(x, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return to_uint8(x)

@@ -24,9 +24,9 @@ import pyarrow.parquet as pq
 
 from pipeline.crops import normalize
 from pipeline.errors import PipelineError
+from pipeline.paths import TRAINING_DATA
 from pipeline.shards import read_samples
 
-TRAINING_DATA = ("synthetic", "refined", "real_train")
 
 
 @dataclass

@@ -8,14 +8,13 @@ the config against what the caller is about to feed it, so a hands model on eye 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from pipeline.checkpoint_io import read_checkpoint
 from pipeline.errors import PipelineError
+from pipeline.files import save_torch
 from pipeline.nets.gaze import GazeNet
 from pipeline.nets.handpose import N_JOINTS, HandPoseNet
 
@@ -44,14 +43,10 @@ def save_estimator(path: str | Path, model: nn.Module, config: dict, other_seeds
                    **extra) -> None:
     """Atomic torch.save of the state dict (fp32, CPU) with its config and `extra` (history, run id);
     `other_seeds`: the same training with seeds 1..N-1, evaluated beside it for the seed spread."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"state_dict": _cpu_state(model), "config": config, **extra}
     if other_seeds:
         doc["seed_state_dicts"] = [_cpu_state(m) for m in other_seeds]
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(doc, tmp)
-    os.replace(tmp, path)
+    save_torch(doc, path)
 
 
 def load_estimator(path: str | Path, domain: str, shape: tuple[int, int]) -> tuple[nn.Module, dict]:

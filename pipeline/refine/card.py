@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.crops import normalize
+from pipeline.files import atomic_write, write_png
+from pipeline.images import tile, to_uint8
 from pipeline.shards import iter_shard, list_shards
-from pipeline.simgan.grid import write_png
 
 
 def display(domain: str, samples) -> np.ndarray:
     """(N, H, W) uint8 views of shard samples (hands: depth inside the crop cube)."""
     x = np.stack([normalize(domain, s.image, s.meta) for s in samples])
-    return np.rint((np.clip(x, -1, 1) + 1) * 127.5).astype(np.uint8)
+    return to_uint8(x)
 
 
 def sample_grid(domain: str, synthetic_dir: Path, refined_dir: Path, n: int, scale: int = 3,
@@ -32,10 +33,7 @@ def sample_grid(domain: str, synthetic_dir: Path, refined_dir: Path, n: int, sca
     diff = np.abs(b - a)
     diff = (diff * (255 / max(int(diff.max()), 1))).astype(np.int16)
     tiles = np.stack([a, b, diff]).astype(np.uint8)  # (3, n, h, w)
-    tiles = np.pad(tiles, ((0, 0), (0, 0), (0, gap), (0, gap)), constant_values=255)
-    rows, cols, h, w = tiles.shape
-    grid = tiles.transpose(0, 2, 1, 3).reshape(rows * h, cols * w)[:-gap, :-gap]
-    return np.kron(grid, np.ones((scale, scale), np.uint8))
+    return tile(tiles, gap, scale)
 
 
 def card_text(info: dict, counts: dict, shards: int) -> str:
@@ -79,4 +77,4 @@ or `dvc import <git url> data/shards/{info['domain']}/refined --rev <tag>`.
 def write_card(domain: str, synthetic_dir: Path, refined_dir: Path, info: dict, counts: dict,
                shards: int, grid_samples: int) -> None:
     write_png(sample_grid(domain, synthetic_dir, refined_dir, grid_samples), refined_dir / "sample-grid.png")
-    (refined_dir / "README.md").write_text(card_text(info, counts, shards))
+    atomic_write(refined_dir / "README.md", card_text(info, counts, shards))

@@ -23,6 +23,7 @@ from pipeline import __version__
 from pipeline.refine.annotation_check import no_shifts, summarize
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
+from pipeline.files import write_json
 from pipeline.params import Params, to_dict
 from pipeline.refine.shard import ShardReport
 from pipeline.refine.jobs import ShardJob, run_jobs_local
@@ -77,7 +78,7 @@ def prepare_output(out_dir: Path, names: list[str], fp: str) -> None:
             p.unlink()
     for p in [*out_dir.glob(".*.tmp"), *(out_dir / n for n in INDEX_FILES)]:
         p.unlink(missing_ok=True)
-    (out_dir / PROGRESS).write_text(json.dumps({"fingerprint": fp}) + "\n")
+    write_json(out_dir / PROGRESS, {"fingerprint": fp})
 
 
 def check_reports(reports: list[ShardReport], expected: Counter, names_in: dict[str, str]) -> None:

@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pipeline.files import write_png  # noqa: E402
+
 COLOURS = {"synthetic": "tab:orange", "refined": "tab:blue", "real_train": "tab:green", "real": "tab:green"}
 LABELS = {"synthetic": "synthetic", "refined": "refined", "real_train": "real (oracle)", "real": "real"}
 PNG_META = {"Software": None}  # no version string: the same inputs give the same bytes across installs
@@ -97,6 +99,4 @@ def image_grid(columns: dict[str, list[np.ndarray]], path: Path, scale: int = 3)
         cols.append(np.concatenate([head, col], axis=0))
     height = max(c.shape[0] for c in cols)
     grid = np.concatenate([np.pad(c, ((0, height - c.shape[0]), (0, 6)), constant_values=255) for c in cols], axis=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), grid)
-    return path
+    return write_png(grid, path)

@@ -12,10 +12,11 @@ import numpy as np
 
 from pipeline.crops import normalize
 from pipeline.errors import PipelineError
+from pipeline.images import to_uint8
+from pipeline.paths import TRAINING_DATA
 from pipeline.params import DOMAINS
 from pipeline.shards import list_shards, read_samples
 
-TRAINING_DATA = ("synthetic", "refined", "real_train")
 TEXT_COLUMNS = ("set", "split", "key")
 
 
@@ -46,7 +47,7 @@ def collect(root: Path) -> dict:
 
 def display(domain: str, sample) -> np.ndarray:
     """A shard image as uint8 for viewing: the model-space image mapped to 0..255."""
-    return np.clip(np.rint((normalize(domain, sample.image, sample.meta) + 1) * 127.5), 0, 255).astype(np.uint8)
+    return to_uint8(normalize(domain, sample.image, sample.meta))
 
 
 def sample_columns(shards: Path, domain: str, k: int = 6) -> dict[str, list[np.ndarray]] | None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
-import torch
+from pipeline.files import load_torch
 
 
 FORMAT = 1  # bump when the checkpoint layout changes: older checkpoints then start fresh
@@ -21,21 +20,12 @@ def params_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps({"format": FORMAT, **config}, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def atomic_save(obj: dict, path: str | Path) -> None:
-    """torch.save to a temporary sibling, then rename: a kill never leaves a truncated file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def load_checkpoint(path: str | Path, expected_hash: str) -> dict | None:
     """The checkpoint at `path` if it exists and was written with the same params, else None."""
     path = Path(path)
     if not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch(path)
     if state.get("params_hash") != expected_hash:
         return None
     return state

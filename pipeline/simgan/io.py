@@ -11,9 +11,9 @@ import torch
 
 from pipeline.checkpoint_io import read_checkpoint
 from pipeline.errors import PipelineError
+from pipeline.files import save_torch
 from pipeline.nets.refiner import Refiner
 from pipeline.params import Params
-from pipeline.simgan.checkpoint import atomic_save
 from pipeline.simgan.data import crop_shape
 from pipeline.tracking import file_sha256
 
@@ -34,7 +34,7 @@ def build_refiner(config: dict) -> Refiner:
 
 def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, mlflow_run_id: str, steps: int) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in refiner.state_dict().items()}
-    atomic_save({"state_dict": state, "config": dict(config), "mlflow_run_id": mlflow_run_id,
+    save_torch({"state_dict": state, "config": dict(config), "mlflow_run_id": mlflow_run_id,
                  "steps": int(steps)}, path)
 
 

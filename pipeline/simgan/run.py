@@ -7,7 +7,6 @@ params and inputs (a change starts fresh) and deleted once the outputs are writt
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -17,20 +16,21 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from pipeline import paths
 from pipeline.device import memory_format, pick_device
 from pipeline.errors import PipelineError
 from pipeline.nets.discriminator import build_discriminator
 from pipeline.params import Params
 from pipeline.simgan import distributed
-from pipeline.simgan.checkpoint import atomic_save, load_checkpoint, params_hash
+from pipeline.simgan.checkpoint import load_checkpoint, params_hash
 from pipeline.simgan.data import batch_stream, crop_shape, split_dir
-from pipeline.simgan.grid import write_png
 from pipeline.simgan.history import HistoryBuffer
 from pipeline.simgan.io import build_refiner, refiner_config, save_refiner
 from pipeline.simgan.probe import Probe
 from pipeline.simgan.runlog import RunLog, open_run
 from pipeline.simgan.trainer import Schedule, SimGAN
 from pipeline.simgan.window import MetricWindow, check_finite
+from pipeline.files import save_torch, write_json, write_png
 from pipeline.shards import list_shards
 from pipeline.tracking import data_version
 
@@ -46,10 +46,8 @@ class Outputs:
 
     @classmethod
     def for_domain(cls, domain: str, root: str | Path = ".") -> "Outputs":
-        root = Path(root)
-        return cls(root / "models" / f"refiner-{domain}.pt", root / "metrics" / f"train_refiner-{domain}.json",
-                   root / "reports" / "figures" / f"refiner-{domain}-grid.png",
-                   root / "checkpoints" / f"train_refiner-{domain}.pt")
+        return cls(paths.refiner(domain, root), paths.refiner_metrics(domain, root),
+                   paths.refiner_grid(domain, root), paths.refiner_checkpoint(domain, root))
 
 
 _T0 = time.perf_counter()
@@ -163,7 +161,7 @@ def _train_loop(gan: SimGAN, schedule: Schedule, start: int, synthetic, real, pr
             runlog.grid(probe.grid(gan), done)
         if world.is_main and done % cfg.checkpoint_every == 0 and done < schedule.total:
             check_finite(window.means(), done, where)
-            atomic_save({"step": done, "params_hash": run_hash, "mlflow_run_id": runlog.run_id,
+            save_torch({"step": done, "params_hash": run_hash, "mlflow_run_id": runlog.run_id,
                          "gan": gan.state_dict()}, outputs.checkpoint)
     return {"steps": schedule.total, **{k: last[k] for k in sorted(last)}}
 
@@ -182,8 +180,7 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe: Probe,
     config = refiner_config(params, domain)
     save_refiner(outputs.model, gan.final_refiner, config, runlog.run_id, final["steps"])
     write_png(probe.grid(gan), outputs.grid)
-    outputs.metrics.parent.mkdir(parents=True, exist_ok=True)
-    outputs.metrics.write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
+    write_json(outputs.metrics, final)
     runlog.metrics({k: v for k, v in scores.items() if isinstance(v, float)}
                    | {f"gap_closed_{k}": v for k, v in scores["gap_closed"].items()}, final["steps"])
     runlog.final(gan.final_refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)

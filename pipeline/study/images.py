@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.crops import normalize
 from pipeline.errors import PipelineError
+from pipeline.images import to_uint8
 from pipeline.shards import Sample, iter_shard, list_shards, read_manifest
 
 # hands: depth is negated so the near hand is bright and the background (+1) black
@@ -61,7 +62,7 @@ def render(domain: str, image: np.ndarray, meta: dict, display_px: int) -> np.nd
     x = normalize(domain, image, meta)
     if style["negate"]:
         x = -x
-    u8 = np.round((np.clip(x, -1, 1) + 1) * 127.5).astype(np.uint8)
+    u8 = to_uint8(x)
     scale = max(1, display_px // max(u8.shape))  # integer nearest-neighbour: no resampling texture
     big = cv2.resize(u8, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     return big if style["colormap"] is None else cv2.applyColorMap(big, style["colormap"])

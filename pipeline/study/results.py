@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.files import load_torch
 from pipeline.shards import read_manifest
 from pipeline.study.pages import pct, pval
 from pipeline.study.stats import PAPER, Score, Summary
@@ -45,7 +46,7 @@ def refiner_run_id(refined_dir: str | Path, checkpoint: str | Path) -> str:
     if Path(checkpoint).exists():
         import torch  # only on this fallback: slow to import
 
-        run_id = torch.load(checkpoint, map_location="cpu", weights_only=True).get("mlflow_run_id")
+        run_id = load_torch(checkpoint).get("mlflow_run_id")
         if run_id:
             return run_id
     raise PipelineError(f"{refined_dir}: no refined_by.mlflow_run_id in the manifest and none in "
