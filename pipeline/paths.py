@@ -11,14 +11,15 @@ from pathlib import Path
 from pipeline.params import DOMAINS
 
 TRAINING_DATA = ("synthetic", "refined", "real_train")  # what an estimator can be trained on
-INGEST_SPLITS = ("synthetic", "real_train", "real_test")
+INGEST_SPLITS = ("synthetic", "real_train", "real_holdout", "real_val", "real_test")
 
 DATA = Path("data")
 FIGURES = Path("reports/figures")
 
 
 def raw(domain: str, root: str | Path = ".") -> Path:
-    return Path(root) / DATA / "raw" / domain
+    """simulate's own output folder (datasets the user brings may sit beside it, never inside)."""
+    return Path(root) / DATA / "raw" / domain / "generated"
 
 
 def shards(domain: str, split: str, root: str | Path = ".") -> Path:
@@ -76,6 +77,11 @@ def evaluate_curve(domain: str, data: str, root: str | Path = ".") -> Path:
     return Path(root) / "plots" / f"evaluate-{domain}-{data}.csv"
 
 
+def evaluate_samples(domain: str, data: str, root: str | Path = ".") -> Path:
+    """Per-sample errors: the report's paired intervals."""
+    return Path(root) / "plots" / f"evaluate-{domain}-{data}-samples.csv"
+
+
 def realism_metrics(domain: str, root: str | Path = ".") -> Path:
     return Path(root) / "metrics" / f"realism-{domain}.json"
 
@@ -109,7 +115,7 @@ def stage_outputs(stage: str) -> list[str]:
     elif name in ("train_estimator", "evaluate"):
         domain, data = item.split("-", 1)
         paths = ([estimator(domain, data), estimator_history(domain, data)] if name == "train_estimator"
-                 else [evaluate_metrics(domain, data), evaluate_curve(domain, data)])
+                 else [evaluate_metrics(domain, data), evaluate_curve(domain, data), evaluate_samples(domain, data)])
     elif name == "realism":
         paths = [realism_metrics(item), realism_pca(item)]
     else:

@@ -12,6 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from pipeline import paths
 from pipeline.errors import PipelineError
 from pipeline.files import write_json
 from pipeline.params import ParamsError
@@ -26,7 +27,7 @@ PIPELINE_OUTPUTS = (f"{RAW}/eyes/{GENERATED}", f"{RAW}/hands/{GENERATED}", "data
 
 def generated_dir(domain: str, repo: Path = Path(".")) -> Path:
     """data/raw/<domain>/generated: simulate's own output folder."""
-    return Path(repo) / RAW / domain / GENERATED
+    return paths.raw(domain, repo)
 
 
 def _overlaps(a: Path, b: Path) -> bool:
