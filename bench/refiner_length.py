@@ -81,7 +81,8 @@ def main() -> None:
         refiner = train_final_refiner(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
         data, checks = refined_set(refiner, args.domain, samples, keep, refine.precision, world.device)
-        check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction)
+        check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
+                          refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
         err = real_val_metrics(args.domain, data, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
         print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1), "refined": round(err, 2),
                           "shift": check["mean"], "lost": check["lost"], "check_passed": check["passed"]}), flush=True)

@@ -155,6 +155,12 @@ class Refine:
     max_label_shift: float = fld(1.0, ge=0, doc="annotation check: fail above this mean shift (eyes: px, hands: mm)")
     max_lost_fraction: float = fld(0.05, ge=0, le=1, doc="annotation check: fail above this mean fraction of "
                                    "label points lost (eyes: iris discs, hands: joints that lost depth)")
+    max_label_shift_p95: float = fld(3.0, ge=0, doc="annotation check: fail above this 95th percentile of the "
+                                     "per-sample shift (a mean alone passes a refiner that moves a few samples a lot)")
+    max_joint_move_px: float = fld(0.75, ge=0, doc="hands' annotation check: fail above this mean 2D displacement "
+                                   "(crop px) of the joints' local surface (patch match; depth at the joint is "
+                                   "blind to a hand slid sideways)")
+    max_joint_move_px_p95: float = fld(1.5, ge=0, doc="hands: the same, its 95th percentile over samples")
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     grid_samples: int = fld(8, ge=1, doc="synthetic/refined pairs in the dataset card's sample grid")
 

@@ -6,8 +6,10 @@ Reads models/refiner-<domain>.pt and data/shards/<domain>/synthetic/; writes
 data/shards/<domain>/refined/ (shards, manifest, dataset.json, README.md card, sample grid) and
 metrics/refine-<domain>.json. Shards run in `<domain>.refine.workers` processes, or on the Dask
 cluster at `<domain>.refine.dask_address`. A rerun after a kill redoes only the missing shards.
-Fails when the annotation check's mean label shift exceeds `<domain>.refine.max_label_shift`, or
-the mean fraction of label points lost exceeds `<domain>.refine.max_lost_fraction`.
+Fails when the annotation check's mean label shift exceeds `<domain>.refine.max_label_shift` (its
+95th percentile `max_label_shift_p95`), the mean fraction of label points lost exceeds
+`<domain>.refine.max_lost_fraction`, or (hands) the joints' local surface moved sideways more than
+`max_joint_move_px` on average (`max_joint_move_px_p95` at the 95th percentile).
 """
 from __future__ import annotations
 
@@ -43,10 +45,14 @@ def run(args, params) -> None:
     print(json.dumps({domain: metrics(result)}))
     check = result.check
     if not check["passed"]:
+        move = check.get("move")
+        moved = (f", {move['measure']} mean {move['mean']} / p95 {move['p95']} px (max_joint_move_px "
+                 f"{move['threshold']} / _p95 {move['threshold_p95']})") if move else ""
         raise PipelineError(f"{data / 'refined'}: annotation check failed over {check['checked']} samples: "
-                            f"mean {check['measure']} {check['mean']} {check['unit']} (max_label_shift "
-                            f"{check['threshold']}), {check['lost_measure']} {check['lost']} (max_lost_fraction "
-                            f"{check['max_lost']}); see {out}")
+                            f"{check['measure']} mean {check['mean']} / p95 {check['p95']} {check['unit']} "
+                            f"(max_label_shift {check['threshold']} / _p95 {check['threshold_p95']}), "
+                            f"{check['lost_measure']} {check['lost']} (max_lost_fraction {check['max_lost']})"
+                            f"{moved}; see {out}")
 
 
 def parser():

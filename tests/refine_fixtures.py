@@ -89,6 +89,7 @@ def write_params(path: Path, domain: str = "eyes", channels: int = 4, blocks: in
     doc[domain]["train_refiner"] = {"channels": channels, "blocks": blocks}
     # one torch thread: several OpenMP threads crawl on a machine busy with other work
     doc[domain]["refine"] = {"batch_size": 16, "workers": 1, "threads": 1, "max_label_shift": 100.0,
+                             "max_label_shift_p95": 1000.0, "max_joint_move_px": 100.0, "max_joint_move_px_p95": 100.0,
                              "precision": "bf16", "grid_samples": 4, **refine}
     path.write_text(yaml.safe_dump(doc))
     return path

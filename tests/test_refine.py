@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.refine.annotation_check import LOST, SHIFT, iris_shift_px, joint_depth_change_mm, summarize
+from pipeline.refine.annotation_check import LOST, MOVE, SHIFT, iris_shift_px, joint_depth_change_mm, summarize
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.shards import iter_shard, list_shards, read_dataset_info, read_manifest
@@ -183,9 +183,60 @@ def test_joint_depth_change_is_measured_in_mm_on_the_hand_only():
     syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
     hand = syn < FAR_MM
     deeper = np.where(hand, syn + 7, FAR_MM).astype(np.uint16)
-    assert np.allclose(joint_depth_change_mm(syn, deeper, metas), [7.0, 0.0])
+    assert np.allclose(joint_depth_change_mm(syn, deeper, metas)[:, [SHIFT, LOST]], [7.0, 0.0])
     background_only = np.where(hand, syn, 999).astype(np.uint16)
-    assert np.allclose(joint_depth_change_mm(syn, background_only, metas), [0.0, 0.0])
+    assert np.allclose(joint_depth_change_mm(syn, background_only, metas)[:, [SHIFT, LOST]], [0.0, 0.0])
+
+
+def rendered_hands(n: int = 10, size: int = 64, seed: int = 0):
+    """Clean simulator renders of n hands, cropped as ingest crops them: (N, S, S) depth mm and metas
+    with crop-pixel joints. Fingers are a few px wide, so the surface around a joint has edges."""
+    from pipeline.crops import hands as crops
+    from pipeline.formats import nyu
+    from pipeline.params import HandSimulate
+    from pipeline.simulate import hands as sim
+
+    rng = np.random.default_rng(seed)
+    points, scales = sim.sample_hands(rng, n, False, HandSimulate())
+    images, metas = [], []
+    for p, s in zip(points, scales):
+        depth = sim.render_frame(p, s, rng, None, False)
+        crop = crops.crop_dict(crops.center_from_depth(depth, 300.0, 200.0, 1500.0, 200), 300.0, size)
+        uvd = nyu.xyz_to_uvd(p[:nyu.N_JOINTS])[list(nyu.EVAL_JOINTS)]
+        images.append(crops.crop_depth(depth, crop))
+        metas.append({"crop": crop, "labels": {"joints_uvd": crops.crop_uvd(uvd, crop).tolist()}})
+    return np.stack(images), metas
+
+
+def test_hand_check_catches_a_sideways_slide_and_gates_on_p95():
+    """Depth at the joint pixel barely notices a hand slid by 1 px; the patch match reads 1 and 2 px.
+    A depth offset is the depth measure's: it moves nothing sideways. Sensor noise on a still hand
+    moves nothing either."""
+    syn, metas = rendered_hands(20)
+    still = joint_depth_change_mm(syn, syn, metas)
+    assert np.allclose(still[:, [SHIFT, LOST, MOVE]], 0.0)
+    one = joint_depth_change_mm(syn, np.roll(syn, 1, axis=2), metas)
+    two = joint_depth_change_mm(syn, np.roll(syn, 2, axis=1), metas)
+    assert np.allclose(one[:, MOVE], 1.0) and np.allclose(two[:, MOVE], 2.0)
+    hand = syn < syn.max(axis=(1, 2), keepdims=True)
+    offset = joint_depth_change_mm(syn, np.where(hand, syn + 20, syn).astype(np.uint16), metas)
+    assert np.allclose(offset[:, MOVE], 0.0) and np.allclose(offset[:, SHIFT], 20.0)
+    noisy = np.where(hand, syn + np.random.default_rng(1).normal(0, 3, syn.shape), syn).astype(np.uint16)
+    assert joint_depth_change_mm(syn, noisy, metas)[:, MOVE].mean() < 0.2
+    limits = dict(max_shift=10.0, max_lost=0.5, max_shift_p95=25.0, max_move=0.75, max_move_p95=1.5)
+    assert summarize("hands", still, **limits)["passed"]
+    slid = summarize("hands", one, **{**limits, "max_shift": 100.0, "max_shift_p95": 100.0})
+    assert slid["move"]["mean"] == 1.0 and not slid["passed"]  # the depth limits alone would pass it
+    # one hand in ten slid by 2 px: the mean (0.2 px) passes, the 95th percentile does not
+    few = still.copy()
+    few[:2] = two[:2]
+    summary = summarize("hands", few, **limits)
+    assert summary["move"]["mean"] < 0.75 < 1.5 < summary["move"]["p95"] and not summary["passed"]
+    # the same for the depth shift: a mean under its limit, a tail over the p95 limit
+    tail = still.copy()
+    tail[:2, SHIFT] = 40.0
+    summary = summarize("hands", tail, **limits)
+    assert summary["mean"] < 10.0 and summary["p95"] > 25.0 and not summary["passed"]
 
 
 def test_joint_depth_holes_count_as_lost_not_as_moved():

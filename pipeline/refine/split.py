@@ -123,7 +123,8 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
     check_reports(reports, expected, dict(zip(names, sources)))
 
     shifts = np.concatenate([r.shifts for r in reports]) if reports else no_shifts()
-    check = summarize(domain, shifts, cfg.max_label_shift, cfg.max_lost_fraction)
+    check = summarize(domain, shifts, cfg.max_label_shift, cfg.max_lost_fraction, cfg.max_label_shift_p95,
+                      cfg.max_joint_move_px, cfg.max_joint_move_px_p95)
     info = {"domain": domain, "refined_by": refined_by, "fingerprint": fp,
             "inputs": {"synthetic": {"path": str(synthetic_dir), "data_version": data_version(synthetic_dir)},
                        "refiner": {"path": str(model), "sha256": refined_by["refiner_sha256"],
