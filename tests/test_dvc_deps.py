@@ -1,0 +1,166 @@
+"""Every stage's dvc.yaml deps cover the code it runs, so an edit to that code makes `dvc status` see it.
+
+The import closure starts at the stage's `python -m stages.<name>` module and follows every import
+inside this repository (top-level and in functions, plus the packages' __init__.py files).
+`importlib.import_module(f"pkg.{...}")` counts as the whole package `pkg`.
+"""
+from __future__ import annotations
+
+import ast
+import shlex
+from pathlib import Path
+
+from dvc.repo import Repo
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("pipeline", "stages", "flows")
+
+
+def module_file(name: str) -> Path | None:
+    """The repo file of module `name` (a module or a package's __init__.py), or None outside the repo."""
+    if name.split(".")[0] not in PACKAGES:
+        return None
+    base = ROOT.joinpath(*name.split("."))
+    for p in (base.with_suffix(".py"), base / "__init__.py"):
+        if p.is_file():
+            return p
+    return None
+
+
+def with_parents(name: str) -> list[str]:
+    """`a.b.c` -> [a, a.b, a.b.c]: importing a module runs its packages' __init__.py first."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def dynamic_package(call: ast.Call) -> str | None:
+    """The package of `importlib.import_module(f"pkg.{...}")` / `import_module("pkg." + x)`."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name != "import_module" or not call.args:
+        return None
+    arg = call.args[0]
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    first = arg.values[0] if isinstance(arg, ast.JoinedStr) else arg.left if isinstance(arg, ast.BinOp) else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value.rstrip(".") + ".*"
+    raise AssertionError(f"import_module with an argument this test cannot read: {ast.unparse(call)}")
+
+
+def imports_of(path: Path) -> set[str]:
+    """Module names `path` imports (absolute; relative imports resolved; `pkg.*` for a whole package)."""
+    rel = path.relative_to(ROOT).with_suffix("")
+    package = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package[:len(package) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)  # `from pkg import submodule`
+        elif isinstance(node, ast.Call) and (pkg := dynamic_package(node)):
+            out.add(pkg)
+    return out
+
+
+def package_files(pkg: str) -> list[Path]:
+    return sorted(ROOT.joinpath(*pkg.split(".")).rglob("*.py"))
+
+
+def closure(module: str) -> set[Path]:
+    """Repo files reached from `module` by imports."""
+    seen: set[Path] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name.endswith(".*"):
+            files = package_files(name[:-2])
+            names = with_parents(name[:-2])
+        else:
+            files, names = [], with_parents(name)
+        files += [f for n in names if (f := module_file(n))]
+        for f in files:
+            if f not in seen:
+                seen.add(f)
+                todo.extend(imports_of(f))
+    return seen
+
+
+def stage_module(cmd: str) -> str:
+    words = shlex.split(cmd)
+    assert words[:2] == ["python", "-m"], f"stage command not `python -m stages.<name>`: {cmd}"
+    return words[2]
+
+
+def missing_deps() -> dict[str, list[str]]:
+    out = {}
+    with Repo(str(ROOT)) as repo:
+        for stage in repo.index.stages:
+            deps = [d.def_path.rstrip("/") for d in stage.deps]
+            reached = sorted(p.relative_to(ROOT).as_posix() for p in closure(stage_module(stage.cmd)))
+            missing = [f for f in reached if not any(f == d or f.startswith(d + "/") for d in deps)]
+            if missing:
+                out[stage.addressing] = missing
+    return out
+
+
+def test_closure_follows_function_level_and_dynamic_imports():
+    reached = {p.relative_to(ROOT).as_posix() for p in closure("stages.ingest")}
+    assert {"pipeline/ingest/eyes.py", "pipeline/ingest/hands.py", "pipeline/params.py",
+            "pipeline/__init__.py", "pipeline/ingest/__init__.py"} <= reached
+
+
+def test_every_stage_depends_on_the_code_it_runs():
+    missing = missing_deps()
+    lines = [f"{stage}: {', '.join(files)}" for stage, files in missing.items()]
+    assert not missing, ("code a stage runs is not in its dvc.yaml deps (an edit to it would leave the "
+                         "outputs stale):\n" + "\n".join(lines))
+
+
+def _stages_reaching(rel: str) -> set[str]:
+    """Stage names whose import closure reaches repo file `rel` (independent of dvc.yaml's deps)."""
+    with Repo(str(ROOT)) as repo:
+        return {s.addressing for s in repo.index.stages
+                if ROOT / rel in closure(stage_module(s.cmd))}
+
+
+def test_an_edit_to_a_module_makes_exactly_its_stages_stale(tmp_path):
+    """In a temp copy whose dvc.lock matches the tree, editing pipeline/refine/jobs.py makes `dvc status`
+    report the stages that run it and no other (outputs are stand-ins: this is about deps, not data)."""
+    import subprocess
+
+    from conftest import copy_worktree, tool_env
+    from pipeline import paths
+
+    repo = copy_worktree(ROOT, tmp_path / "repo")
+    for stage in paths.all_stages():
+        for out in paths.stage_outputs(stage):
+            p = repo / out
+            if p.suffix:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_text(f"stand-in for {stage}\n")
+            else:
+                p.mkdir(parents=True, exist_ok=True)
+                (p / "stand-in").write_text(stage)
+    env = tool_env()
+    dvc = [str(Path(env["PATH"].split(":")[0]) / "dvc")]
+    subprocess.run(dvc + ["commit", "-f", "-q"], cwd=repo, env=env, check=True, capture_output=True)
+
+    def stale() -> set[str]:
+        out = subprocess.run(dvc + ["status", "--json"], cwd=repo, env=env, check=True,
+                             capture_output=True, text=True).stdout
+        import json
+        return set(json.loads(out))
+
+    assert stale() == set()
+    edited = "pipeline/refine/jobs.py"
+    with open(repo / edited, "a") as f:
+        f.write("\n# an edit\n")
+    expected = _stages_reaching(edited)
+    assert expected == {"refine@eyes", "refine@hands"}
+    assert stale() == expected
