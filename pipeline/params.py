@@ -107,7 +107,7 @@ class TrainRefiner:
     channels: int = fld(32, ge=1, doc="R's feature maps (paper: 64)")
     blocks: int = fld(4, ge=1, doc="R's ResNet blocks (paper: 4)")
     noise_channels: int = fld(0, ge=0, doc="pseudo-noise input fields of R (0 = the paper's R)")
-    padding: Literal["zeros", "replicate"] = "zeros"  # R's conv padding (nets/refiner.py says why)
+    padding: Literal["zeros", "replicate", "edge"] = "zeros"  # R's conv padding (nets/refiner.py says why)
     discriminator: Literal["local", "global"] = "local"
     d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
     self_reg: Literal["identity", "channel_mean", "derivatives"] = "identity"
@@ -178,6 +178,7 @@ class TrainEstimator:
                             "and real_train (a smaller set is cycled); 0 = the set's own size")
     augment: bool = True
     shift_px: float = fld(2.0, ge=0, doc="random translation, up to this many pixels")
+    rotate_deg: float = fld(0.0, ge=0, le=180, doc="hands: random in-plane rotation, up to this many degrees")
     intensity: float = fld(0.1, ge=0, lt=1, doc="eyes: contrast/brightness jitter amplitude")
     width: int = fld(16, ge=1, doc="gaze: 32 is the paper's net; hands: first conv's channels")
     precision: Literal["auto", "bf16", "fp32"] = "auto"

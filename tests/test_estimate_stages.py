@@ -109,6 +109,6 @@ def test_hands_train_and_evaluate(workdir):
     assert doc["joints"] == 14 and doc["n"] == 24 and doc["mean_joint_error_mm"] > 0
     assert 0 <= doc["pct_joints_within_5px"] <= 100
     curve = (root / "plots/evaluate-hands-real_train.csv").read_text().splitlines()
-    assert curve[0] == "threshold_mm,pct_within" and curve[-1].startswith("80.0,")
+    assert curve[0] == "threshold_mm,pct_within,pct_frames_worst_within" and curve[-1].startswith("80.0,")
     with pytest.raises(PipelineError, match="a model for domain 'hands', asked to evaluate 'eyes'"):
         evaluate.run(evaluate.parser().parse_args(["eyes", "synthetic", "--model", "models/estimator-hands-real_train.pt"]), params)

@@ -83,6 +83,21 @@ def test_hand_metrics_perfect_and_offset():
     assert m["mean_joint_error_mm"] == pytest.approx(10) and m["pct_joints_within_5px"] == 0
 
 
+def test_hand_worst_joint_curve_counts_frames_by_their_worst_joint():
+    """NYU's curve: a frame counts at d only when all its joints are within d."""
+    true = np.zeros((4, 14, 3))
+    pred = true.copy()
+    pred[1, 0, 0] = 30.0          # one bad joint fails frame 1 below 30 mm
+    pred[2, :, 2] = 10.0          # every joint 10 mm off
+    pred[3, :7, 1] = 50.0         # half the joints 50 mm off
+    uv = np.zeros((4, 14, 2))
+    m, rows = hand_metrics(pred, true, uv, uv)
+    by_d = {r["threshold_mm"]: r for r in rows}
+    assert [by_d[d]["pct_frames_worst_within"] for d in (0.0, 10.0, 30.0, 50.0)] == [25.0, 50.0, 75.0, 100.0]
+    assert by_d[10.0]["pct_within"] == pytest.approx(100 * (14 + 13 + 14 + 7) / 56)  # the joint curve is kinder
+    assert m["pct_frames_worst_within_40mm"] == 75.0
+
+
 def test_budget_is_steps_not_set_size():
     g = torch.Generator().manual_seed(0)
     idx = index_stream(10, 35, g)
@@ -110,7 +125,8 @@ def test_hand_evaluation_chain_is_exact_on_the_labels(tmp_path):
     true_xyz = np.array([m["labels"]["joints_xyz"] for m in split.metas])
     np.testing.assert_allclose(xyz, true_xyz, atol=1e-3)
     m, rows = hand_metrics(xyz, true_xyz, uv, uv)
-    assert m["mean_joint_error_mm"] < 1e-3 and rows[1] == {"threshold_mm": 2.0, "pct_within": 100.0}
+    assert m["mean_joint_error_mm"] < 1e-3
+    assert rows[1] == {"threshold_mm": 2.0, "pct_within": 100.0, "pct_frames_worst_within": 100.0}
 
 
 def test_labels_file_missing_keys_is_a_clear_error(eyes_root, tmp_path):

@@ -25,8 +25,10 @@ def write_outputs(root):
                   [{"split": "real_test", "key": f"t{i:04d}", "error_deg": e, "within_7deg": 100.0 * (e <= 7)}
                    for i, e in enumerate(err)])
         write_json(root / f"metrics/evaluate-hands-{data}.json",
-                   {"mean_joint_error_mm": [20.0, 18.0, 15.0][k], "pct_joints_within_5px": [50.0, 55.0, 60.0][k]})
-        write_csv(root / f"plots/evaluate-hands-{data}.csv", [{"threshold_mm": t, "pct_within": t} for t in range(0, 81, 2)])
+                   {"mean_joint_error_mm": [20.0, 18.0, 15.0][k], "pct_joints_within_5px": [50.0, 55.0, 60.0][k],
+                    "pct_frames_worst_within_40mm": [10.0, 12.0, 30.0][k]})
+        write_csv(root / f"plots/evaluate-hands-{data}.csv", [{"threshold_mm": t, "pct_within": t, "pct_frames_worst_within": t / 2}
+                                                                   for t in range(0, 81, 2)])
         write_csv(root / f"plots/train_estimator-eyes-{data}.csv",
                   [{"epoch": e, "step": 10 * e, "train_loss": 1 / e, "lr": 1e-3} for e in (1, 2, 3)])
     realism = {"c2st": {"synthetic": {"accuracy": 0.95, "p_value": 1e-30, "log_loss": 0.15},
@@ -47,6 +49,7 @@ def test_table_puts_ours_beside_the_papers_and_judges_the_targets(tmp_path):
     assert ("| hand pose (hands) | % joints within 5 px | test | 50.0 | 55.0 | 60.0 | +5.0 pts | 77.7 (3x) | "
             "83.3 (3x) | 74.5 |") in table
     assert "| hand pose (hands) | % joints within 5 px | val | n/a | n/a | n/a | n/a |" in table
+    assert "| % frames, worst joint within 40 mm | test | 10.0 | 12.0 | 30.0 | +2.0 pts |" in table
     assert "| 95.0 (p=1e-30; 0.15) | 62.0 (p=0.001; 0.61) | - |" in table
     assert "| realism (hands) | KID x 1000, real vs X (mean ± std over subsets) | real_holdout | 50.00 ± 1.00 | 10.00 ± 1.00 | n/a (floor) |" in table
     verdicts = targets_text(inputs)

@@ -47,6 +47,40 @@ def test_replicate_padding_extends_a_flat_image_without_a_border():
     assert torch.allclose(replicate, replicate[0, 0, 17, 27].expand_as(replicate), atol=1e-6)
 
 
+@pytest.mark.parametrize("padding", ["replicate", "edge"])
+def test_refiner_border_rows_and_columns_match_the_interior(padding):
+    """No tells (issue 17): an untrained R on constant images (a hand crop's +1 background, a flat
+    eye) gives border rows and columns equal to the interior, and on a crop with a hand in the
+    middle the background at the border equals the background inside; zeros padding fails both."""
+    torch.manual_seed(0)
+    hand = torch.ones(1, 1, 64, 64)
+    hand[0, 0, 24:40, 20:44] = -0.2
+    for x in (torch.ones(1, 1, 64, 64), torch.full((1, 1, 35, 55), 0.3), hand):
+        for noise in (0, 2):
+            with torch.no_grad():
+                y = Refiner(1, 8, 2, noise_channels=noise, padding=padding)(x)[0, 0]
+                y0 = Refiner(1, 8, 2, noise_channels=noise)(x)[0, 0]
+            assert y.shape == x.shape[2:]
+            ref = y[10, 5]  # background (or the flat image) inside, away from the hand
+            for edge in (y[0], y[-1], y[:, 0], y[:, -1]):
+                assert torch.allclose(edge, ref.expand_as(edge), atol=1e-6)
+            assert (y0[-1] - y0[10, 5]).abs().max() > 1e-3 or noise  # zeros: the bottom row differs
+
+
+def test_refiner_edge_padding_keeps_the_weights_and_locality():
+    """"edge" is the same net (same weights, loadable across modes) with each output pixel still a
+    function of its 11 px window only."""
+    r0, r1 = Refiner(1, 8, 2), Refiner(1, 8, 2, padding="edge")
+    r1.load_state_dict(r0.state_dict())
+    x = torch.rand(1, 1, 35, 55) * 2 - 1
+    x2 = x.clone()
+    x2[0, 0, 30, 50] += 0.5
+    with torch.no_grad():
+        y, y2 = r1(x), r1(x2)
+        assert torch.allclose(y[..., 8:-8, 8:-8], r0(x)[..., 8:-8, 8:-8], atol=1e-5)  # the interiors agree
+    assert torch.equal(y[0, 0, 5, 5], y2[0, 0, 5, 5]) and not torch.equal(y[0, 0, 30, 50], y2[0, 0, 30, 50])
+
+
 def test_local_discriminator_patch_map():
     assert LocalDiscriminator()(torch.zeros(2, 1, 35, 55)).shape == (2, 2, 9, 14)
     assert LocalDiscriminator()(torch.zeros(2, 1, 64, 64)).shape == (2, 2, 16, 16)

@@ -123,7 +123,8 @@ def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
 
 @pytest.mark.parametrize("ablation", [{"discriminator": "global"}, {"history": False}, {"ema_decay": 0.0},
                                       {"self_reg": "derivatives"}, {"self_reg": "channel_mean"},
-                                      {"self_reg_region": "foreground"}, {"padding": "replicate"}])
+                                      {"self_reg_region": "foreground"}, {"padding": "replicate"},
+                                      {"padding": "edge"}])
 def test_ablations_train(data_root, tmp_path, ablation):
     """Each ablation runs every kind of step and updates both networks."""
     params = load_params(write_params(tmp_path / "params.yaml", steps=2, **ablation))

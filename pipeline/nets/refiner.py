@@ -12,7 +12,10 @@ and correlating them), while R(x) stays a pure function of x, so refining is rep
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+PADDINGS = ("zeros", "replicate", "edge")
 
 
 def _mix32(h: torch.Tensor) -> torch.Tensor:
@@ -43,11 +46,15 @@ class ResnetBlock(nn.Module):
 
     def __init__(self, channels: int, padding: str = "zeros"):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding)
+        self.trim = 2 if padding == "edge" else 0  # unpadded convs: the skip is cut to the output
+        pad = {} if padding == "edge" else {"padding": 1, "padding_mode": padding}
+        self.conv1 = nn.Conv2d(channels, channels, 3, **pad)
+        self.conv2 = nn.Conv2d(channels, channels, 3, **pad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
+        t = self.trim
+        skip = x[..., t:-t, t:-t] if t else x
+        return torch.relu(skip + self.conv2(torch.relu(self.conv1(x))))
 
 
 class Refiner(nn.Module):
@@ -55,21 +62,31 @@ class Refiner(nn.Module):
 
     Inputs and outputs are images in [-1, 1] of shape (N, in_channels, H, W), any H, W.
     `padding` is the convolutions' padding mode: with zeros (the paper's), each of the 9 padded
-    convolutions sees a dark frame, and R learns a visible border that D can use as a tell;
-    "replicate" extends the image instead.
+    convolutions sees a dark frame, and R learns a visible border that D can use as a tell (on
+    hands, where the background is +1, a line along the crop's edge); "replicate" extends every
+    layer's maps instead. "edge" extends the input once by the receptive field's radius (edge
+    pixels repeated) and runs every convolution unpadded: each output pixel, the border's too,
+    is computed as an interior pixel of the extended image, so a flat region stays flat up to the
+    edge, at ~1.3x the zero-padded FLOPs (replicate pads 9 times: 1.7x the time).
     """
 
     def __init__(self, in_channels: int = 1, channels: int = 64, blocks: int = 4, noise_channels: int = 0,
                  padding: str = "zeros"):
         super().__init__()
+        if padding not in PADDINGS:
+            raise ValueError(f"padding {padding!r}: expected one of {PADDINGS}")
         self.noise_channels = noise_channels
-        self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, padding=1, padding_mode=padding)
+        self.margin = 1 + 2 * blocks if padding == "edge" else 0  # the receptive field's radius
+        pad = {} if padding == "edge" else {"padding": 1, "padding_mode": padding}
+        self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, **pad)
         with torch.no_grad():  # R starts deaf to the noise: it learns the identity as fast as without it
             self.stem.weight[:, in_channels:].zero_()
         self.blocks = nn.Sequential(*(ResnetBlock(channels, padding) for _ in range(blocks)))
         self.head = nn.Conv2d(channels, in_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.margin:
+            x = F.pad(x, (self.margin,) * 4, mode="replicate")
         if self.noise_channels:
             x = torch.cat([x, pseudo_noise(x, self.noise_channels)], dim=1)
         h = self.blocks(torch.relu(self.stem(x)))

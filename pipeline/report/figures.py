@@ -30,10 +30,14 @@ def _save(fig, path: Path) -> Path:
 
 
 def accuracy_curves(curves: dict[str, list[dict]], x: str, xlabel: str, title: str, path: Path) -> Path:
-    """% within d, one line per training set."""
+    """% within d, one line per training set; hands add NYU's curve (% of frames whose worst joint
+    is within d) dashed, in the set's colour."""
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for data, rows in curves.items():
         ax.plot([r[x] for r in rows], [r["pct_within"] for r in rows], color=COLOURS.get(data), label=LABELS.get(data, data))
+        if rows and "pct_frames_worst_within" in rows[0]:
+            ax.plot([r[x] for r in rows], [r["pct_frames_worst_within"] for r in rows], color=COLOURS.get(data),
+                    linestyle="--", label=f"{LABELS.get(data, data)}: frames, worst joint")
     ax.set(xlabel=xlabel, ylabel="% within d", title=title, ylim=(0, 100))
     ax.grid(alpha=0.3)
     ax.legend()
