@@ -15,7 +15,8 @@ import json
 import os
 from pathlib import Path
 
-from pipeline.files import load_torch
+from pipeline import paths
+from pipeline.files import read_json
 from pipeline.tracking import file_sha256
 
 CHAMPION = "champion"
@@ -75,12 +76,13 @@ def promote_if_better(mlflow_client, name: str, version: str, score: float, metr
 
 def refiner_version(mlflow_client, repo: Path, domain: str):
     """The registered version of models/refiner-<domain>.pt (matched by its MLflow run id)."""
-    import torch
-
-    path = Path(repo) / "models" / f"refiner-{domain}.pt"
-    if not path.exists():
+    path, lineage = paths.refiner(domain, repo), paths.lineage(f"train_refiner-{domain}", repo)
+    if not path.exists() or not lineage.exists():
         return None
-    run_id = load_torch(path).get("mlflow_run_id", "")
+    record = read_json(lineage)
+    if record.get("refiner_sha256") != file_sha256(path):  # the lineage of another refiner file
+        return None
+    run_id = record.get("mlflow_run_id", "")
     found = mlflow_client.search_model_versions(f"name = 'refiner-{domain}' and run_id = '{run_id}'")
     return found[0] if run_id and found else None
 

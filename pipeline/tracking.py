@@ -25,13 +25,13 @@ def git_commit(cwd: Path = ROOT) -> str:
 
 
 def data_version(split_dir: str | Path) -> str:
-    """A checksum of a split: the sha256 of its dataset.json and shard sizes/names (cheap, stable)."""
+    """A checksum of a split's contents: the names and bytes of its shards, manifest and dataset.json
+    (sizes alone miss a changed pixel; a split is read in full by every stage that uses it anyway)."""
     d = Path(split_dir)
     h = hashlib.sha256()
     for p in sorted(d.glob("*")):
-        if p.is_file() and (p.suffix == ".tar" or p.name == "dataset.json"):
-            h.update(p.name.encode())
-            h.update(p.read_bytes() if p.name == "dataset.json" else str(p.stat().st_size).encode())
+        if p.is_file() and (p.suffix == ".tar" or p.name in ("dataset.json", "manifest.parquet")):
+            h.update(p.name.encode() + b"\0" + file_sha256(p).encode() + b"\n")
     return h.hexdigest()[:16]
 
 

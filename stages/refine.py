@@ -26,12 +26,16 @@ from pipeline.stagecli import stage_main, stage_parser
 
 def metrics(result) -> dict:
     refined = [r for r in result.reports if r.refined]
-    n_refined = sum(r.n for r in refined)
     return {"samples": result.counts["written"], "shards": len(result.reports),
             "shards_refined": len(refined), "shards_kept": len(result.reports) - len(refined),
-            "seconds": round(result.seconds, 3),
-            "images_per_s": round(n_refined / result.seconds, 1) if n_refined else None,
             "label_shift": result.check}
+
+
+def lineage(result) -> dict:
+    """Timings: per run, so kept out of the metrics file (which DVC hashes) and depended on by nothing."""
+    n_refined = sum(r.n for r in result.reports if r.refined)
+    return {"seconds": round(result.seconds, 3),
+            "images_per_s": round(n_refined / result.seconds, 1) if n_refined else None}
 
 
 def run(args, params) -> None:
@@ -42,7 +46,8 @@ def run(args, params) -> None:
     write_card(domain, data / "synthetic", data / "refined", result.info, result.counts,
                len(result.reports), params.domain(domain).refine.grid_samples)
     out = write_json(args.metrics or paths.refine_metrics(domain), metrics(result))
-    print(json.dumps({domain: metrics(result)}))
+    write_json(paths.lineage(f"refine-{domain}", out.parent.parent), lineage(result))  # beside metrics/
+    print(json.dumps({domain: metrics(result) | lineage(result)}))
     check = result.check
     if not check["passed"]:
         move = check.get("move")

@@ -113,8 +113,8 @@ def set_refiner(refiner: Refiner, shift_x: int = 0, seed: int = 0, noise: float 
 
 
 def write_refiner(path: Path, params_path: Path, domain: str, *, shift_x: int = 0, seed: int = 0,
-                  run_id: str = "run-fixture", config: dict | None = None) -> Path:
+                  config: dict | None = None) -> Path:
     cfg = {**refiner_config(load_params(params_path), domain), **(config or {})}
     refiner = set_refiner(Refiner(cfg["in_channels"], cfg["channels"], cfg["blocks"]), shift_x, seed)
-    save_refiner(path, refiner, cfg, mlflow_run_id=run_id, steps=7)
+    save_refiner(path, refiner, cfg, steps=7)
     return path

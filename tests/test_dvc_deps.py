@@ -1,94 +1,19 @@
 """Every stage's dvc.yaml deps cover the code it runs, so an edit to that code makes `dvc status` see it.
 
-The import closure starts at the stage's `python -m stages.<name>` module and follows every import
-inside this repository (top-level and in functions, plus the packages' __init__.py files).
-`importlib.import_module(f"pkg.{...}")` counts as the whole package `pkg`.
+The import closure (pipeline/codehash.py) starts at the stage's `python -m stages.<name>` module and
+follows every import inside this repository (top-level and in functions, plus the packages'
+__init__.py files); `importlib.import_module(f"pkg.{...}")` counts as the whole package `pkg`.
 """
 from __future__ import annotations
 
-import ast
 import shlex
 from pathlib import Path
 
 from dvc.repo import Repo
 
+from pipeline.codehash import import_closure as closure
+
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "stages", "flows")
-
-
-def module_file(name: str) -> Path | None:
-    """The repo file of module `name` (a module or a package's __init__.py), or None outside the repo."""
-    if name.split(".")[0] not in PACKAGES:
-        return None
-    base = ROOT.joinpath(*name.split("."))
-    for p in (base.with_suffix(".py"), base / "__init__.py"):
-        if p.is_file():
-            return p
-    return None
-
-
-def with_parents(name: str) -> list[str]:
-    """`a.b.c` -> [a, a.b, a.b.c]: importing a module runs its packages' __init__.py first."""
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-
-
-def dynamic_package(call: ast.Call) -> str | None:
-    """The package of `importlib.import_module(f"pkg.{...}")` / `import_module("pkg." + x)`."""
-    func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    if name != "import_module" or not call.args:
-        return None
-    arg = call.args[0]
-    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-        return arg.value
-    first = arg.values[0] if isinstance(arg, ast.JoinedStr) else arg.left if isinstance(arg, ast.BinOp) else None
-    if isinstance(first, ast.Constant) and isinstance(first.value, str):
-        return first.value.rstrip(".") + ".*"
-    raise AssertionError(f"import_module with an argument this test cannot read: {ast.unparse(call)}")
-
-
-def imports_of(path: Path) -> set[str]:
-    """Module names `path` imports (absolute; relative imports resolved; `pkg.*` for a whole package)."""
-    rel = path.relative_to(ROOT).with_suffix("")
-    package = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                up = package[:len(package) - node.level + 1]
-                base = ".".join(up + ([base] if base else []))
-            out.add(base)
-            out.update(f"{base}.{a.name}" for a in node.names)  # `from pkg import submodule`
-        elif isinstance(node, ast.Call) and (pkg := dynamic_package(node)):
-            out.add(pkg)
-    return out
-
-
-def package_files(pkg: str) -> list[Path]:
-    return sorted(ROOT.joinpath(*pkg.split(".")).rglob("*.py"))
-
-
-def closure(module: str) -> set[Path]:
-    """Repo files reached from `module` by imports."""
-    seen: set[Path] = set()
-    todo = [module]
-    while todo:
-        name = todo.pop()
-        if name.endswith(".*"):
-            files = package_files(name[:-2])
-            names = with_parents(name[:-2])
-        else:
-            files, names = [], with_parents(name)
-        files += [f for n in names if (f := module_file(n))]
-        for f in files:
-            if f not in seen:
-                seen.add(f)
-                todo.extend(imports_of(f))
-    return seen
 
 
 def stage_module(cmd: str) -> str:

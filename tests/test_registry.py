@@ -7,7 +7,9 @@ import mlflow
 import pytest
 import torch
 
-from pipeline import registry
+from pipeline import paths, registry
+from pipeline.files import write_json
+from pipeline.tracking import file_sha256
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,9 @@ def train_refiner_run(repo, domain: str, score: float) -> str:
     if not client.search_registered_models(f"name = 'refiner-{domain}'"):
         client.create_registered_model(f"refiner-{domain}")
     client.create_model_version(f"refiner-{domain}", f"runs:/{run.info.run_id}/refiner", run_id=run.info.run_id)
-    torch.save({"state_dict": {}, "mlflow_run_id": run.info.run_id}, repo / "models" / f"refiner-{domain}.pt")
+    torch.save({"state_dict": {}}, repo / "models" / f"refiner-{domain}.pt")
+    write_json(paths.lineage(f"train_refiner-{domain}", repo),
+               {"mlflow_run_id": run.info.run_id, "refiner_sha256": file_sha256(repo / "models" / f"refiner-{domain}.pt")})
     (repo / "metrics" / f"evaluate-{domain}-refined.json").write_text(json.dumps({"pct_within_7deg": score}))
     return run.info.run_id
 

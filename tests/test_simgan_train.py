@@ -62,9 +62,11 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
     refiner, info = load_refiner(out.model, "eyes", params)
     assert info["steps"] == 9 and info["config"]["height"] == 35 and len(info["sha256"]) == 64
     saved = torch.load(out.model, weights_only=True)
-    assert set(saved) == {"state_dict", "config", "mlflow_run_id", "steps"}
+    assert set(saved) == {"state_dict", "config", "steps"}  # no run id or time: same training, same bytes
+    lineage = json.loads(out.lineage.read_text())
+    assert lineage["refiner_sha256"] == info["sha256"]
 
-    run = MlflowClient().get_run(info["mlflow_run_id"])
+    run = MlflowClient().get_run(lineage["mlflow_run_id"])
     assert run.data.params["lam"] == "0.5" and run.data.tags["git_commit"]
     assert {"data.synthetic", "data.real_train"} <= set(run.data.tags)
     history = MlflowClient().get_metric_history(run.info.run_id, "acc_real")
@@ -192,4 +194,5 @@ def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, trackin
     saved = torch.load(tmp_path / "models" / "refiner-eyes.pt", weights_only=True)
     assert saved["steps"] == 65
     assert json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())["steps"] == 65
-    assert mlflow.get_run(saved["mlflow_run_id"]).data.metrics["loss_adv"] > 0  # one run across the kill
+    run_id = json.loads((tmp_path / "lineage" / "train_refiner-eyes.json").read_text())["mlflow_run_id"]
+    assert mlflow.get_run(run_id).data.metrics["loss_adv"] > 0  # one run across the kill

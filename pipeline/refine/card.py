@@ -49,7 +49,7 @@ SimGAN-refined synthetic {info['domain']} samples: each sample is the synthetic 
 |---|---|
 | samples | {counts['written']} in {shards} shard(s) |
 | refiner sha256 | `{refiner['sha256']}` |
-| refiner MLflow run | `{refiner['mlflow_run_id']}` ({refiner['steps']} steps) |
+| refiner steps | {refiner['steps']} |
 | synthetic input | `{syn['path']}` version `{syn['data_version']}` |
 | annotation check | {check['measure']}: mean {check['mean']} {check['unit']}, p95 {check['p95']}, max {check['max']} over {check['checked']} samples (threshold {check['threshold']}); {check['lost_measure']} {check['lost']} (threshold {check['max_lost']}) |
 

@@ -2,7 +2,7 @@
 
 Shard i of `synthetic/` becomes shard i of `refined/`. Every task is independent and written
 atomically, so a rerun after a kill redoes only the missing shards: a progress file written
-before any shard records the run's fingerprint (refiner checksum, input data version, the
+before any shard records the run's fingerprint (refiner checksum, input data version, the code, the
 params that change the bytes), and an earlier shard is kept only under the same fingerprint
 and after it reads back with the synthetic keys and metas. The index (manifest.parquet,
 dataset.json) is written last, so a folder with an index is a finished one.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import __version__
+from pipeline.codehash import code_hash
 from pipeline.refine.annotation_check import no_shifts, summarize
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
@@ -54,7 +54,7 @@ def fingerprint(domain: str, refiner_sha256: str, synthetic_dir: Path, params: P
     cfg = params.domain(domain).refine
     doc = {"domain": domain, "refiner_sha256": refiner_sha256, "synthetic": data_version(synthetic_dir),
            "batch_size": cfg.batch_size, "precision": cfg.precision, "device": pick_device().type,
-           "code_version": __version__}
+           "code": code_hash("stages.refine")}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -102,7 +102,7 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
     sources = list_shards(synthetic_dir)
     expected = Counter(read_manifest(synthetic_dir).column("shard").to_pylist())
     _, refiner_info = load_refiner(model, domain, params)  # a mismatching refiner fails here, early
-    refined_by = {"refiner_sha256": refiner_info["sha256"], "mlflow_run_id": refiner_info["mlflow_run_id"]}
+    refined_by = {"refiner_sha256": refiner_info["sha256"]}  # a function of the inputs only: no run ids
     names = [shard_name(out_dir.name, i) for i in range(len(sources))]
     fp = fingerprint(domain, refined_by["refiner_sha256"], synthetic_dir, params)
     prepare_output(out_dir, names, fp)
@@ -128,7 +128,6 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
     info = {"domain": domain, "refined_by": refined_by, "fingerprint": fp,
             "inputs": {"synthetic": {"path": str(synthetic_dir), "data_version": data_version(synthetic_dir)},
                        "refiner": {"path": str(model), "sha256": refined_by["refiner_sha256"],
-                                   "mlflow_run_id": refined_by["mlflow_run_id"],
                                    "steps": refiner_info["steps"], "config": refiner_info["config"]}},
             "params": {k: v for k, v in to_dict(cfg).items() if k not in WHERE_IT_RAN},
             "annotation_check": check}

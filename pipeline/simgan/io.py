@@ -1,7 +1,7 @@
 """The refiner file models/refiner-<domain>.pt (team contract) and its checked loader.
 
 Format: {"state_dict", "config": {domain, in_channels, channels, blocks, noise_channels, padding, height, width},
-"mlflow_run_id", "steps"}, saved atomically and loaded with weights_only=True (no pickle).
+"steps"}, saved atomically and loaded with weights_only=True (no pickle).
 """
 from __future__ import annotations
 
@@ -32,14 +32,15 @@ def build_refiner(config: dict) -> Refiner:
                    config["padding"])
 
 
-def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, mlflow_run_id: str, steps: int) -> None:
+def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, steps: int) -> None:
+    """Only what the weights are a function of: no run id or time, so the same training gives the same bytes
+    (the MLflow run is in lineage/train_refiner-<domain>.json and tagged with this file's sha256)."""
     state = {k: v.detach().cpu().contiguous() for k, v in refiner.state_dict().items()}
-    save_torch({"state_dict": state, "config": dict(config), "mlflow_run_id": mlflow_run_id,
-                 "steps": int(steps)}, path)
+    save_torch({"state_dict": state, "config": dict(config), "steps": int(steps)}, path)
 
 
 def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner, dict]:
-    """(refiner in eval mode on CPU, info) where info = {config, mlflow_run_id, steps, sha256}.
+    """(refiner in eval mode on CPU, info) where info = {config, steps, sha256}.
 
     Raises PipelineError when the file is missing or unreadable, or was trained for another
     domain, architecture or crop size than `params` describe.
@@ -55,6 +56,5 @@ def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner
         raise PipelineError(f"{path}: refiner does not match params ({detail}); re-run train_refiner@{domain}")
     refiner = build_refiner(config)
     refiner.load_state_dict(saved["state_dict"])
-    info = {"config": config, "mlflow_run_id": saved.get("mlflow_run_id", ""),
-            "steps": int(saved.get("steps", 0)), "sha256": file_sha256(path)}
+    info = {"config": config, "steps": int(saved.get("steps", 0)), "sha256": file_sha256(path)}
     return refiner.eval(), info

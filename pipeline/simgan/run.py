@@ -30,9 +30,10 @@ from pipeline.simgan.probe import Probe
 from pipeline.simgan.runlog import RunLog, open_run
 from pipeline.simgan.trainer import Schedule, SimGAN
 from pipeline.simgan.window import MetricWindow, check_finite
+from pipeline.codehash import code_hash
 from pipeline.files import save_torch, write_json, write_png
 from pipeline.shards import list_shards
-from pipeline.tracking import data_version
+from pipeline.tracking import data_version, file_sha256
 
 SPLITS = ("synthetic", "real_train")  # never real_test, never data/labels
 
@@ -43,11 +44,13 @@ class Outputs:
     metrics: Path
     grid: Path
     checkpoint: Path
+    lineage: Path
 
     @classmethod
     def for_domain(cls, domain: str, root: str | Path = ".") -> "Outputs":
         return cls(paths.refiner(domain, root), paths.refiner_metrics(domain, root),
-                   paths.refiner_grid(domain, root), paths.refiner_checkpoint(domain, root))
+                   paths.refiner_grid(domain, root), paths.refiner_checkpoint(domain, root),
+                   paths.lineage(f"train_refiner-{domain}", root))
 
 
 _T0 = time.perf_counter()
@@ -74,8 +77,9 @@ def build_simgan(params: Params, domain: str, world: distributed.World) -> SimGA
 
 
 def run_identity(params: Params, domain: str, inputs: dict[str, Path]) -> dict:
-    """Everything that defines the trained refiner: a checkpoint is only resumed if this matches."""
-    return {"domain": domain, "seed": params.seed, "crop": list(crop_shape(params, domain)),
+    """Everything that defines the trained refiner: a checkpoint is only resumed if this matches
+    (the code that trains it included: a checkpoint made by other code starts fresh)."""
+    return {"domain": domain, "seed": params.seed, "code": code_hash("stages.train_refiner"), "crop": list(crop_shape(params, domain)),
             "train_refiner": asdict(params.domain(domain).train_refiner),
             "inputs": {name: data_version(d) for name, d in inputs.items()}}
 
@@ -178,12 +182,15 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe: Probe,
             f"{final['mean_abs_change']:.5f} < min_mean_change {cfg.min_mean_change} (in [-1, 1] units); "
             f"lower lam, raise lr_r, or train longer (steps); no model written")
     config = refiner_config(params, domain)
-    save_refiner(outputs.model, gan.final_refiner, config, runlog.run_id, final["steps"])
+    save_refiner(outputs.model, gan.final_refiner, config, final["steps"])
     write_png(probe.grid(gan), outputs.grid)
     write_json(outputs.metrics, final)
     runlog.metrics({k: v for k, v in scores.items() if isinstance(v, float)}
                    | {f"gap_closed_{k}": v for k, v in scores["gap_closed"].items()}, final["steps"])
     runlog.final(gan.final_refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
+    # per-run facts stay out of the model file (same inputs, same bytes); nothing depends on this file
+    write_json(outputs.lineage, {"mlflow_run_id": runlog.run_id, "refiner_sha256": file_sha256(outputs.model),
+                                 "seconds": round(time.perf_counter() - _T0, 1)})
     outputs.checkpoint.unlink(missing_ok=True)
     log(f"wrote {outputs.model}, {outputs.metrics}, {outputs.grid}", distributed.World())
     return final

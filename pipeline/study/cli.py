@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline import paths
 from pipeline.errors import PipelineError
 from pipeline.params import ParamsError, load_params
 
@@ -57,7 +58,7 @@ def export_results(cfg, csv_path: Path, report: Path, log_mlflow: bool) -> None:
     typer.echo(f"{o.n} answers, {o.correct} correct ({o.accuracy:.1%}), p = {o.p_value:.3g} (two-sided)")
     if log_mlflow and o.n:
         refined_dir = cfg.pools["synthetic"].split_dir
-        run_id = results.refiner_run_id(refined_dir, Path(f"models/refiner-{cfg.domain}.pt"))
+        run_id = results.refiner_run_id(refined_dir, paths.lineage(f"train_refiner-{cfg.domain}"))
         results.log_to_mlflow(summary, run_id)
         typer.echo(f"logged study metrics to the refiner's MLflow run {run_id}")
 

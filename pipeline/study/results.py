@@ -10,7 +10,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.files import load_torch
 from pipeline.shards import read_manifest
 from pipeline.study.pages import pct, pval
 from pipeline.study.stats import PAPER, Score, Summary
@@ -35,22 +34,22 @@ def export_csv(answers: list[dict], path: str | Path) -> Path:
     return path
 
 
-def refiner_run_id(refined_dir: str | Path, checkpoint: str | Path) -> str:
-    """The refiner's MLflow run: from the refined shards' `refined_by`, else the checkpoint."""
+def refiner_run_id(refined_dir: str | Path, lineage: str | Path) -> str:
+    """The refiner's MLflow run: from the refined shards' `refined_by` (demo data), else the
+    train_refiner lineage file of the refiner whose sha256 the shards name."""
     columns = read_manifest(refined_dir).to_pydict()
     ids = {i for i in columns.get("refined_by_mlflow_run_id", []) if i}
     if len(ids) > 1:
         raise PipelineError(f"{refined_dir}: samples refined by several MLflow runs {sorted(ids)}")
     if ids:
         return ids.pop()
-    if Path(checkpoint).exists():
-        import torch  # only on this fallback: slow to import
-
-        run_id = load_torch(checkpoint).get("mlflow_run_id")
-        if run_id:
-            return run_id
-    raise PipelineError(f"{refined_dir}: no refined_by.mlflow_run_id in the manifest and none in "
-                        f"{checkpoint}: cannot tell which refiner run to log the study to")
+    shas = set(columns.get("refined_by_refiner_sha256", []))
+    if Path(lineage).exists():
+        record = json.loads(Path(lineage).read_text())
+        if record.get("mlflow_run_id") and shas == {record.get("refiner_sha256")}:
+            return record["mlflow_run_id"]
+    raise PipelineError(f"{refined_dir}: no refined_by.mlflow_run_id in the manifest and no {lineage} for its "
+                        f"refiner: cannot tell which refiner run to log the study to")
 
 
 def log_to_mlflow(summary: Summary, run_id: str) -> dict[str, float]:
