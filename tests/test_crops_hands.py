@@ -94,3 +94,53 @@ def test_center_from_depth_on_the_real_nyu_frame_keeps_the_hand_in_the_crop():
     assert (in_crop[:, :2] > 0).all() and (in_crop[:, :2] < 63).all()
     # the labelled centre is the joints' 3D centroid
     assert nyu.uvd_to_xyz(labelled) == pytest.approx(nyu.uvd_to_xyz(joints).mean(0))
+
+
+def _wide_of_real_frame(depth):
+    centre = crops.center_from_depth(depth, 300.0, 200.0, 1500.0, 200)
+    wide = crops.wide_crop_dict(centre, 300.0, 64, 1.5)
+    return wide, crops.crop_depth(depth, wide)
+
+
+def test_recrop_label_round_trip_wide_crop_recentre_final_crop():
+    """Labels go frame -> context crop (as ingest stores them) -> frame -> final crop exactly, and
+    the final crop's pixels, cut from the context crop, are the frame's own pixels there."""
+    depth = nyu.read_depth(REAL / "depth_1_0000001.png")
+    joints = np.array(real_labels()["joint_uvd"])
+    wide, wide_image = _wide_of_real_frame(depth)
+    assert wide["size"] == 96 and wide["cube_mm"] == 450.0 and wide_image.shape == (96, 96)
+    in_wide = json.loads(json.dumps(np.round(crops.crop_uvd(joints, wide), 3).tolist()))  # as in meta.json
+    image, final = crops.recrop(wide_image, wide, 300.0, 64, 200.0, 1500.0, 200)
+    assert image.shape == (64, 64) and final["size"] == 64 and final["cube_mm"] == 300.0
+    labels = crops.crop_uvd(crops.uncrop_uvd(np.array(in_wide), wide), final)
+    assert np.abs(labels - crops.crop_uvd(joints, final)).max() < 2e-3
+    assert (labels[:, :2] > 0).all() and (labels[:, :2] < 63).all()
+    direct = crops.crop_depth(depth, final)  # the same box cut straight from the frame
+    assert np.mean(image == direct) > 0.9  # nearest-neighbour twice: a few pixels repeat
+    u, v = np.rint(labels[:, :2]).astype(int).T
+    near = direct[v, u] != crops.far_value(final)
+    assert near.sum() >= 10 and np.abs(image[v, u][near].astype(int) - direct[v, u][near]).max() < 30
+    # centred on the context crop's depth as a frame is on its own: the same hand centre
+    centre_frame = crops.center_from_depth(depth, 300.0, 200.0, 1500.0, 200)
+    assert np.linalg.norm(nyu.uvd_to_xyz(final["center_uvd"]) - nyu.uvd_to_xyz(centre_frame)) < 15
+
+
+def test_recrop_after_holes_moves_the_centre_as_the_sensor_does():
+    """A refiner that only drops pixels (the fingers, as the sensor loses them) moves the final
+    crop's centre where centring the frame with those holes puts it."""
+    depth = nyu.read_depth(REAL / "depth_1_0000001.png")
+    joints = np.array(real_labels()["joint_uvd"])
+    wide, wide_image = _wide_of_real_frame(depth)
+    holed = depth.copy()
+    vv, uu = np.mgrid[:480, :640]
+    for u, v, _ in joints[[0, 2, 4, 6, 8]]:  # around the five fingertips (NYU's evaluation joints)
+        holed[(uu - u) ** 2 + (vv - v) ** 2 < 14 ** 2] = 0
+    refined = crops.crop_depth(holed, wide)  # R's output: the context crop with the sensor's holes
+    assert np.count_nonzero(refined != wide_image) > 20
+    moved = crops.recrop(refined, wide, 300.0, 64, 200.0, 1500.0, 200)[1]["center_uvd"]
+    kept = crops.recrop(wide_image, wide, 300.0, 64, 200.0, 1500.0, 200)[1]["center_uvd"]
+    sensor = crops.center_from_depth(holed, 300.0, 200.0, 1500.0, 200)
+    xyz = {k: nyu.uvd_to_xyz(c) for k, c in (("moved", moved), ("kept", kept), ("sensor", sensor))}
+    shift = np.linalg.norm(xyz["moved"] - xyz["kept"])
+    assert shift > 5  # the holes do move the crop
+    assert np.linalg.norm(xyz["moved"] - xyz["sensor"]) < 0.5 * shift  # where the sensor's frame puts it

@@ -100,7 +100,7 @@ def center_from_joints(joints_uvd, intrinsics: Mapping = nyu.INTRINSICS) -> np.n
 
 
 def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_depth: float,
-                      min_pixels: int, intrinsics: Mapping = nyu.INTRINSICS):
+                      min_pixels: int, intrinsics: Mapping = nyu.INTRINSICS, step: int = 2):
     """Unlabelled frames: the centre (u, v, d) of the hand in the nearest depth blob, or None when
     no blob of `min_pixels` lies in [min_depth, max_depth]. Never looks at labels.
 
@@ -112,10 +112,13 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
     cube/3 around it, a few times. On simulated real-like frames this centre lies a median 30 mm
     (90th percentile 49 mm) from the labelled joints' centroid (a plain centre of mass: 42 / 232
     mm), and 20 mm on the real NYU test frame in tests/data/nyu.
+
+    `step`: the map's subsampling (2 on a 640x480 frame); `min_pixels` counts pixels of `depth`.
+    A crop seen as a camera (`crop_camera`) works as a frame: its edge is then the frame's edge.
     """
-    sub = depth[::2, ::2].astype(np.float32)
+    sub = depth[::step, ::step].astype(np.float32)
     valid = (sub > min_depth) & (sub < max_depth)
-    need = max(1, min_pixels // 4)
+    need = max(1, min_pixels // (step * step))
     if np.count_nonzero(valid) < need:
         return None
     vals = sub[valid]
@@ -128,7 +131,7 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
         return None
     nearest = min(big, key=lambda i: sub[labels == i].min())
     rows, cols = np.nonzero(labels == nearest)
-    uvd = np.stack([2.0 * cols, 2.0 * rows, sub[rows, cols]], axis=1)
+    uvd = np.stack([float(step) * cols, float(step) * rows, sub[rows, cols]], axis=1)
     xyz = nyu.uvd_to_xyz(uvd, intrinsics)
     h, w = sub.shape
     entry = (rows == 0) | (rows == h - 1) | (cols == 0) | (cols == w - 1)
@@ -141,3 +144,40 @@ def center_from_depth(depth: np.ndarray, cube_mm: float, min_depth: float, max_d
         inside = ((xyz - center) ** 2).sum(axis=1) <= radius2
         center = xyz[inside].mean(axis=0)
     return nyu.xyz_to_uvd(center, intrinsics)
+
+
+# ---------------------------------------------------------------- context crops, cut again later
+def crop_camera(crop: Mapping) -> dict:
+    """A crop seen as a camera of its own: the intrinsics under which the crop's pixels are the
+    projections of the same 3D points (the crop is a scale and shift of the frame, crop_uvd)."""
+    scale, origin = _scale_origin(crop)
+    return {"fx": crop["fx"] * scale[0], "fy": crop["fy"] * scale[1],
+            "cx": (crop["cx"] - origin[0]) * scale[0] - 0.5, "cy": (crop["cy"] - origin[1]) * scale[1] - 0.5}
+
+
+def wide_crop_dict(center_uvd, cube_mm: float, size: int, margin: float) -> dict:
+    """The context crop around a hand: `margin` x the cube, at the final crop's pixel pitch."""
+    return crop_dict(center_uvd, cube_mm * margin, int(round(size * margin)))
+
+
+def recrop(wide: np.ndarray, wide_crop: Mapping, cube_mm: float, size: int, min_depth: float,
+           max_depth: float, min_pixels: int) -> tuple[np.ndarray, dict] | None:
+    """(final crop image, its crop dict in frame coordinates) cut from a context crop as a real
+    frame is cut: centred by `center_from_depth` on the context crop's own depth (a refined one:
+    holes and frayed edges move the centre as the sensor's do), or None when no hand blob is left.
+
+    `min_pixels` counts frame pixels, as for frames. The returned dict is an ordinary crop of the
+    frame (labels move by crop_uvd); its pixels come from the context crop through the composed
+    affine maps, so joint labels and depth pixels stay in register."""
+    depth = np.where(wide == far_value(wide_crop), 0, wide).astype(np.uint16)  # the far plane: no depth
+    cam = crop_camera(wide_crop)
+    scale, _ = _scale_origin(wide_crop)
+    frame_px_per_px = 1.0 / float(scale[0] * scale[1])
+    centre = center_from_depth(depth, cube_mm, min_depth, max_depth, max(1, int(min_pixels / frame_px_per_px)),
+                               intrinsics=cam, step=1)
+    if centre is None:
+        return None
+    final = crop_dict(uncrop_uvd(centre, wide_crop), cube_mm, size)
+    in_wide = {**final, "center_uvd": crop_uvd(final["center_uvd"], wide_crop).tolist(), **cam,
+               "src_size": [int(wide.shape[1]), int(wide.shape[0])]}
+    return crop_depth(depth, in_wide), final  # its far plane is the final crop's (same centre depth)
