@@ -110,7 +110,9 @@ class TrainRefiner:
     padding: Literal["zeros", "replicate", "edge"] = "zeros"  # R's conv padding (nets/refiner.py says why)
     discriminator: Literal["local", "global"] = "local"
     d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
-    self_reg: Literal["identity", "channel_mean", "derivatives"] = "identity"
+    # lowpass: 4x4 block means of R(x) and x must agree (the paper's psi left general): the labels
+    # live in where dark and bright regions sit, so R may add detail below that scale (noise, pores)
+    self_reg: Literal["identity", "channel_mean", "derivatives", "lowpass"] = "identity"
     lam: float = fld(0.5, ge=0, doc="lambda on the self-regularization (a per-element mean L1)")
     # foreground: only where x is below the far plane (+1), i.e. on the hand of a depth crop. The
     # far-plane background is most of a crop; averaged in, it dilutes lambda on the hand, where
@@ -144,6 +146,8 @@ class TrainRefiner:
     def __post_init__(self):
         if self.hole_cost > 0 and self.self_reg != "identity":
             raise ParamsError(f"hole_cost {self.hole_cost} needs self_reg: identity, not {self.self_reg!r}")
+        if self.self_reg == "lowpass" and self.self_reg_region != "all":  # a cell mixes hand and background
+            raise ParamsError(f"self_reg: lowpass needs self_reg_region: all, not {self.self_reg_region!r}")
 
 
 @dataclass(frozen=True)

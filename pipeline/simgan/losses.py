@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 REAL, REFINED = 1, 0
-SELF_REG = ("identity", "channel_mean", "derivatives")
+SELF_REG = ("identity", "channel_mean", "derivatives", "lowpass")
+LOWPASS = 4  # lowpass psi: means over 4x4 blocks (a 55x35 eye crop -> 13x8 cells)
 
 
 def patch_targets(logits: torch.Tensor, label: int) -> torch.Tensor:
@@ -43,6 +44,9 @@ def psi(x: torch.Tensor, kind: str) -> torch.Tensor:
         dx = x[..., :, 1:] - x[..., :, :-1]
         dy = x[..., 1:, :] - x[..., :-1, :]
         return torch.cat([dx.flatten(1), dy.flatten(1)], dim=1)
+    if kind == "lowpass":  # the paper's psi left general: only what the labels need (where the
+        # iris, lids and brow sit) is held; detail finer than a cell (texture, noise) is R's to add
+        return F.avg_pool2d(x, LOWPASS, ceil_mode=True)
     raise ValueError(f"unknown self-regularization {kind!r}; expected one of {SELF_REG}")
 
 
@@ -56,6 +60,8 @@ def region_weights(synthetic: torch.Tensor, kind: str, region: str) -> torch.Ten
         return m.amax(dim=1, keepdim=True)
     if kind == "derivatives":
         return torch.cat([(m[..., :, 1:] * m[..., :, :-1]).flatten(1), (m[..., 1:, :] * m[..., :-1, :]).flatten(1)], 1)
+    if kind == "lowpass":
+        raise ValueError("the lowpass self-regularization has no foreground region (a cell mixes hand and background)")
     return m
 
 
