@@ -8,6 +8,7 @@
     simgan metrics                  # latest metrics table
     simgan ui                       # MLflow UI on 127.0.0.1:5000
     simgan profile tiny             # merge profiles/tiny.yaml into params.yaml
+    simgan data check eyes          # dry run of ingest over your own dataset folders
 """
 from __future__ import annotations
 
@@ -171,6 +172,33 @@ def register(domain: Domains = None) -> None:
 
     for line in registry.register_pipeline_models(Path("."), domain or ["eyes", "hands"]):
         typer.echo(line)
+
+
+data_app = typer.Typer(help="Your own datasets: check them before ingest.", no_args_is_help=True,
+                       rich_markup_mode=None, add_completion=False)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check(domain: Annotated[str, typer.Argument(help="eyes or hands")],
+               params_file: Annotated[Path, typer.Option("--params", help="params file")] = Path("params.yaml"),
+               set_: Sets = None) -> None:
+    """Dry run of ingest@<domain> over the configured inputs: per split the format, records found,
+    what would be written, rejects by reason, sample keys and label ranges. Exits 1 when ingest
+    would fail (more than ingest.max_reject_fraction rejected, or a required split empty)."""
+    from pipeline.errors import PipelineError
+    from pipeline.ingest.check import run_check
+    from pipeline.params import DOMAINS, load_params
+
+    if domain not in DOMAINS:
+        fail(f"unknown domain {domain!r}; expected one of {', '.join(DOMAINS)}")
+    try:
+        text, ok = run_check(domain, load_params(params_file, overrides_of(set_)))
+    except PipelineError as e:  # ParamsError included: names the key
+        fail(str(e))
+    typer.echo(text)
+    if not ok:
+        raise typer.Exit(1)
 
 
 try:  # the user study's own command (pipeline/study/cli.py), when present

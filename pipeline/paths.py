@@ -31,6 +31,12 @@ def labels(domain: str, root: str | Path = ".") -> Path:
     return Path(root) / DATA / "labels" / domain
 
 
+def labelled_counts(domain: str, root: str | Path = ".") -> Path:
+    """{split: samples that carry labels}, written by ingest beside the oracle labels (numbers only):
+    train_estimator reads whether real_test is labelled here, without reading real_test."""
+    return labels(domain, root) / "labelled.json"
+
+
 def simulate_preview(domain: str, root: str | Path = ".") -> Path:
     return Path(root) / FIGURES / f"simulate-{domain}.png"
 

@@ -114,7 +114,7 @@ def kid(fx: np.ndarray, fy: np.ndarray, subsets: int, subset_size: int, seed: in
     return float(np.mean(vals)), float(np.std(vals))
 
 
-def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, feature_net: nn.Module,
+def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray, feature_net: nn.Module | None,
                     cfg: Realism, seed: int, device: torch.device, real_other: np.ndarray,
                     cross_population: np.ndarray | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """C2ST, and KID on `feature_net.embed` features, for (N, 1, H, W) image sets; `refined[i]` is
@@ -137,6 +137,9 @@ def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray
         other = cross_population[rng.permutation(len(cross_population))[:n]]
         out["cross_population"] = {"c2st": {name: c2st(other, x, n_test, cfg, seed, device)
                                             for name, x in against.items()}}
+    if feature_net is None:  # unlabelled real data: no real-oracle estimator to take features from
+        out["kid_skipped"] = "no real-oracle estimator (no labelled real test split)"
+        return out, {}
     feature_net = feature_net.eval().to(device, memory_format=torch.channels_last)
     feats = {name: outputs(feature_net.embed, x[:n_test], device, cfg.precision)
              for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined),

@@ -12,6 +12,8 @@ Writes metrics/evaluate-<domain>-<data>.json, plots/evaluate-<domain>-<data>.csv
 curve) and plots/evaluate-<domain>-<data>-samples.csv (per-sample errors of both splits, for the
 paired ratio), and logs them to an MLflow run (experiment evaluate). Deterministic: same model
 and splits, same bytes.
+With no labelled real test split (unlabelled real data) the metrics file records
+{"skipped": "no labelled real test split"} and the stage exits 0.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from pipeline.estimate.data import load_labelled
 from pipeline.estimate.evaluate import evaluate_samples
 from pipeline.estimate.metrics import PER_SAMPLE
 from pipeline.estimate.model import load_estimator, seed_models
+from pipeline.estimate.skip import skip_reason, skipped
 from pipeline.estimate.train import set_threads
 from pipeline.files import write_csv, write_json
 from pipeline.shards import read_dataset_info
@@ -66,6 +69,13 @@ def run(args, params) -> None:
     cfg = params.domain(args.domain).train_estimator
     set_threads(cfg.threads)
     name = f"{args.domain}-{args.data}"
+    if not args.split and (reason := skip_reason("data", args.domain)):  # unlabelled real data
+        record = skipped(reason, domain=args.domain, training_data=args.data)
+        write_json(paths.evaluate_metrics(args.domain, args.data), record)
+        for path in (paths.evaluate_curve(args.domain, args.data), paths.evaluate_samples(args.domain, args.data)):
+            write_csv(path, [{"skipped": reason}])
+        print(json.dumps(record))
+        return
     root = Path("data/shards") / args.domain
     split_dir = Path(args.split or root / "real_test")
     val_dir = Path(args.val_split or root / "real_val")

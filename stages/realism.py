@@ -8,6 +8,8 @@ saw; the floor is real_train against it. A second row ("cross_population") repea
 against real_val (other people / rooms). Images only: labels are not used; real_test is not read.
 Writes metrics/realism-<domain>.json and plots/realism-<domain>.csv (2-D PCA of the held-out
 features, for the report), and logs them to MLflow (experiment realism).
+With unlabelled real data there is no oracle: the C2ST still runs and KID is recorded as skipped;
+with no real_holdout images at all the whole record is {"skipped": ...}.
 """
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ import numpy as np
 from pipeline import paths, tracking
 from pipeline.device import pick_device
 from pipeline.estimate.model import load_estimator
+from pipeline.estimate.skip import skipped, skipped_checkpoint
 from pipeline.estimate.train import set_threads
-from pipeline.files import write_csv, write_json
+from pipeline.files import load_torch, write_csv, write_json
 from pipeline.params import to_dict
 from pipeline.realism import load_sets, measure_realism
+from pipeline.errors import PipelineError
+from pipeline.shards import read_dataset_info
 from pipeline.stagecli import stage_main
 
 
@@ -36,21 +41,36 @@ def pca_rows(feats: dict[str, np.ndarray]) -> list[dict]:
     return [{"set": str(n), "pc1": round(float(a), 5), "pc2": round(float(b), 5)} for n, (a, b) in zip(names, xy)]
 
 
+def has_images(split_dir) -> bool:
+    try:
+        return read_dataset_info(split_dir)["counts"]["written"] > 0
+    except PipelineError:
+        return False
+
+
 def run(args, params) -> None:
     import mlflow
 
     cfg = params.domain(args.domain).realism
     set_threads(cfg.threads)
+    out = paths.realism_metrics(args.domain)
+    if not has_images(paths.shards(args.domain, "real_holdout")):
+        record = skipped("no real_holdout images to compare with", domain=args.domain)
+        write_json(out, record)
+        write_csv(paths.realism_pca(args.domain), [{"skipped": record["skipped"]}])
+        print(json.dumps(record))
+        return
     sets = load_sets(args.domain, "data/shards", cfg.max_samples, params.seed)
     oracle_path = paths.estimator(args.domain, "real_train")
-    oracle, _ = load_estimator(oracle_path, args.domain, sets["real"].shape[2:])
+    # unlabelled real data: train_estimator recorded a skip, so no KID features (the C2ST needs none)
+    oracle = None if skipped_checkpoint(load_torch(oracle_path)) else \
+        load_estimator(oracle_path, args.domain, sets["real"].shape[2:])[0]
     metrics, feats = measure_realism(sets["real"], sets["synthetic"], sets["refined"], oracle, cfg,
                                      params.seed, pick_device(), real_other=sets["real_other"],
                                      cross_population=sets["cross_population"])
     doc = {"domain": args.domain, **metrics}
-    out = paths.realism_metrics(args.domain)
     write_json(out, doc)
-    write_csv(paths.realism_pca(args.domain), pca_rows(feats))
+    write_csv(paths.realism_pca(args.domain), pca_rows(feats) if feats else [{"skipped": metrics["kid_skipped"]}])
     with tracking.start_run("realism", args.domain, data={s: paths.shards(args.domain, s) for s in ("real_holdout", "real_train", "real_val", "synthetic", "refined")},
                             tags={"domain": args.domain}):
         mlflow.log_params({**to_dict(cfg), "seed": params.seed})

@@ -6,6 +6,9 @@ gets the same budget, seed and initial weights (<domain>.train_estimator in para
 Writes models/estimator-<domain>-<data>.pt and plots/train_estimator-<domain>-<data>.csv, and
 logs params, the loss curve and the state_dict to MLflow (experiment train_estimator).
 With train_estimator.seeds = N > 1 the checkpoint also holds seeds 1..N-1 (for the seed spread).
+With no labelled real test split (unlabelled real data) nothing could measure the estimator: the
+stage writes a checkpoint and a curve that only record {"skipped": "no labelled real test split"}
+and exits 0 (pipeline/estimate/skip.py).
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from pipeline.estimate.data import load_labelled, training_paths
 from pipeline.estimate.model import estimator_config, save_estimator
 from pipeline.estimate.train import fit, set_threads
 from pipeline.files import write_csv
+from pipeline.estimate.skip import skip_reason, skipped
+from pipeline.files import save_torch
 from pipeline.params import to_dict
 from pipeline.stagecli import stage_main, stage_parser
 
@@ -25,6 +30,12 @@ def run(args, params) -> None:
     import mlflow
 
     cfg = params.domain(args.domain).train_estimator
+    if reason := skip_reason("data", args.domain):  # unlabelled real data: nothing could measure it
+        record = skipped(reason, domain=args.domain, training_data=args.data)
+        save_torch({**record, "config": record}, paths.estimator(args.domain, args.data))
+        write_csv(paths.estimator_history(args.domain, args.data), [{"skipped": reason}])
+        print(f"train_estimator@{args.domain}-{args.data}: skipped ({reason})")
+        return
     set_threads(cfg.threads)
     split_dir, labels = training_paths("data", args.domain, args.data)
     data = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=params.seed)

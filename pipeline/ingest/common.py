@@ -17,7 +17,9 @@ from typing import Callable, Iterable, Sequence
 import cv2
 from tqdm import tqdm
 
+from pipeline import paths
 from pipeline.errors import PipelineError
+from pipeline.files import write_json
 from pipeline.ingest.splits import LABELS_APART, OPTIONAL, SPLITS
 from pipeline.shards import Reject, Sample, ShardWriter, check_rejects, encode_sample, write_table
 
@@ -104,9 +106,12 @@ def _writer(writers: dict[str, ShardWriter], split: str, what: str) -> ShardWrit
     return writers[split]
 
 
-def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> None:
-    """The reject-fraction check per split; records filtered on purpose do not count as bad."""
-    for w in writers.values():
+def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float, may_be_empty: tuple = ()) -> None:
+    """The reject-fraction check per split; records filtered on purpose do not count as bad.
+    Splits in `may_be_empty` (a real_test the dataset does not have) may hold no records."""
+    for split, w in writers.items():
+        if split in may_be_empty and not w.counts["in"]:
+            continue
         bad = [r for r in w.rejects if not r.reason.startswith(FILTERED)]
         counts = {"in": w.counts["in"] - (len(w.rejects) - len(bad)), "rejected": len(bad)}
         if w.counts["in"] and not counts["in"]:
@@ -116,10 +121,17 @@ def check_all_rejects(writers: dict[str, ShardWriter], max_fraction: float) -> N
         check_rejects(w.dir, counts, bad, max_fraction)
 
 
-def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path, params, info: dict) -> dict:
+def labelled_count(w: ShardWriter) -> int:
+    if w.label_rows:
+        return len(w.label_rows)
+    return sum(any(k.startswith("labels_") and v is not None for k, v in row.items()) for row in w.rows)
+
+
+def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path, params, info: dict,
+                  may_be_empty: tuple = ()) -> dict:
     """The splits of `domain` (pipeline.ingest.splits.SPLITS) under data_root/shards/<domain>/, the
     labels of real_train and real_holdout kept apart in data_root/labels/<domain>/<split>.parquet;
-    fails on too many rejects."""
+    fails on too many rejects (splits in `may_be_empty`, a real_test the dataset lacks, may be empty)."""
     shard_dir, size = Path(data_root) / "shards" / domain, params.ingest.shard_size
     writers = {split: ShardWriter(shard_dir / split, size, info, labels_apart=split in LABELS_APART)
                for split in SPLITS}
@@ -128,5 +140,8 @@ def ingest_domain(domain: str, items: Sequence, load: Callable, data_root: Path,
     for split in LABELS_APART:
         write_table(writers[split].label_rows, labels_dir / f"{split}.parquet")
     labels_path = labels_dir / "real_train.parquet"
-    check_all_rejects(writers, params.ingest.max_reject_fraction)
+    # how many samples of each split carry labels (numbers only): train_estimator learns from it whether
+    # there is a labelled real test split without reading real_test (pipeline/estimate/skip.py)
+    write_json(labels_dir / paths.labelled_counts(domain).name, {s: labelled_count(w) for s, w in writers.items()})
+    check_all_rejects(writers, params.ingest.max_reject_fraction, may_be_empty)
     return {"counts": counts, "labels": str(labels_path)}

@@ -4,6 +4,8 @@
     real_dir/train/          depth_K_*.png (+ joint_data.mat, optional)                -> real_train, real_holdout,
                                                                                           real_val (labelled)
     real_dir/test/           depth_K_*.png + joint_data.mat                            -> real_test
+                             (no test/ folder: unlabelled real data, real_test stays empty and the
+                             estimator and evaluate stages skip; the refiner needs no labels)
 
 real_val is whole sequences of the train folder (`hands.ingest.val_sequences`, frame k in sequence
 (k-1) // sequence_frames); of the other sequences a stable `ingest.holdout_fraction` of frames
@@ -143,17 +145,29 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list[Fram
     k = params.hands.ingest.kinect
     split_of = partial(real_train_split, p=params.hands.ingest, holdout_fraction=params.ingest.holdout_fraction)
     frames = (list_split(synthetic_dir, "synthetic", k, Path(synthetic_dir).parent)
-              + list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent, split_of)
-              + list_split(Path(real_dir) / "test", "real_test", k, Path(real_dir).parent))
+              + list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent, split_of))
+    if has_test_folder(real_dir):
+        frames += list_split(Path(real_dir) / "test", "real_test", k, Path(real_dir).parent)
     return frames, partial(load_frame, p=params.hands.ingest)
+
+
+NO_TEST_WARNING = ("no test/ folder beside train/: real_test is empty (unlabelled real data); the estimator "
+                   "and evaluate stages will record that they skipped")
+
+
+def has_test_folder(real_dir: Path) -> bool:
+    """NYU's test/ is optional: without it the real side is unlabelled (train/ alone, labels or not).
+    A missing train/ is still a reject (an empty real_train is an error)."""
+    return (Path(real_dir) / "test").is_dir() or not (Path(real_dir) / "train").is_dir()
 
 
 def ingest_hands(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
     """Write the hand splits under out_root/shards/hands and the labels kept apart; returns counts."""
     frames, load = plan(params, synthetic_dir, real_dir)
+    test = has_test_folder(real_dir)
     info = {"domain": "hands", "params": to_dict(params.hands.ingest),
-            "synthetic": str(synthetic_dir), "real": str(real_dir)}
-    return ingest_domain("hands", frames, load, out_root, params, info)
+            "synthetic": str(synthetic_dir), "real": str(real_dir), "warnings": [] if test else [NO_TEST_WARNING]}
+    return ingest_domain("hands", frames, load, out_root, params, info, may_be_empty=() if test else ("real_test",))
 
 ingest = ingest_hands  # the name stages/ingest.py calls for every domain
 

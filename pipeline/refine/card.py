@@ -36,6 +36,14 @@ def sample_grid(domain: str, synthetic_dir: Path, refined_dir: Path, n: int, sca
     return tile(tiles, gap, scale)
 
 
+def check_cell(check: dict) -> str:
+    if "not_measured" in check:
+        return f"not measured: {check['not_measured']}"
+    return (f"{check['measure']}: mean {check['mean']} {check['unit']}, p95 {check['p95']}, max {check['max']} over "
+            f"{check['checked']} samples (threshold {check['threshold']}); {check['lost_measure']} {check['lost']} "
+            f"(threshold {check['max_lost']})")
+
+
 def card_text(info: dict, counts: dict, shards: int) -> str:
     check, refiner, syn = info["annotation_check"], info["inputs"]["refiner"], info["inputs"]["synthetic"]
     params = json.dumps(info["params"], indent=2, sort_keys=True)
@@ -51,7 +59,7 @@ SimGAN-refined synthetic {info['domain']} samples: each sample is the synthetic 
 | refiner sha256 | `{refiner['sha256']}` |
 | refiner steps | {refiner['steps']} |
 | synthetic input | `{syn['path']}` version `{syn['data_version']}` |
-| annotation check | {check['measure']}: mean {check['mean']} {check['unit']}, p95 {check['p95']}, max {check['max']} over {check['checked']} samples (threshold {check['threshold']}); {check['lost_measure']} {check['lost']} (threshold {check['max_lost']}) |
+| annotation check | {check_cell(check)} |
 
 ![synthetic / refined / |difference|](sample-grid.png)
 

@@ -127,9 +127,10 @@ def results_table(inputs: dict) -> str:
                              f"people / rooms) | real_val | {_c2st(cross['synthetic'])} | {_c2st(cross['refined'])} | "
                              f"{_c2st(cross['real'])} (floor: real_train vs real_val) | - | - | - | - | - |")
             k = r["kid"]
-            lines.append(f"| realism ({domain}) | KID x 1000, real vs X (mean ± std over subsets) | real_holdout | "
-                         f"{_kid(k.get('synthetic'))} | {_kid(k.get('refined'))} | {_kid(k.get('real'))} (floor) "
-                         "| - | - | - | - | - |")
+            if k:  # none with unlabelled real data: no oracle features (see "Skipped")
+                lines.append(f"| realism ({domain}) | KID x 1000, real vs X (mean ± std over subsets) | real_holdout | "
+                             f"{_kid(k.get('synthetic'))} | {_kid(k.get('refined'))} | {_kid(k.get('real'))} (floor) "
+                             "| - | - | - | - | - |")
     return "\n".join(lines)
 
 
@@ -186,6 +187,27 @@ LIMITS = (
     "reach (`python -m bench.hand_gap`).")
 
 
+def skipped_text(inputs: dict) -> list[str]:
+    """In words: which stages did not run on this data, and why (unlabelled real data)."""
+    skipped = inputs.get("skipped") or {}
+    kid = {d: r["kid_skipped"] for d, r in inputs["realism"].items() if r and r.get("kid_skipped")}
+    if not skipped and not kid:
+        return []
+    parts = ["## Skipped: unlabelled real data\n"]
+    for d in DOMAINS:
+        stages = sorted(k for k in skipped if k.split("@")[1].split("-")[0] == d)
+        if not stages and d not in kid:
+            continue
+        reasons = sorted({skipped[k] for k in stages} | ({kid[d]} if d in kid else set()))
+        line = (f"- **{d}**: {', '.join(stages) or 'KID'} did not run ({'; '.join(reasons)}). "
+                f"The real {d} data has no labels to measure an estimator on, so there is no error to report; "
+                f"the refiner needs none, and the refined dataset is published in `data/shards/{d}/refined/` as usual.")
+        if d in kid and f"realism@{d}" not in skipped:
+            line += " Realism was judged by the classifier two-sample test alone (KID needs the real-oracle estimator)."
+        parts.append(line)
+    return parts + [""]
+
+
 def figures(inputs: dict, shards: Path, out: Path) -> dict[str, Path]:
     """Every PNG of the report (only those whose inputs exist), by name."""
     made = {}
@@ -223,6 +245,7 @@ def render(inputs: dict, made: dict[str, Path], report_dir: Path, root: Path) ->
     parts = ["# SimGAN pipeline report\n",
              "Estimators trained on synthetic, refined and real (oracle) data with the same budget, "
              "evaluated on the labelled real_val and real_test splits; realism judged by networks trained here.\n",
+             *skipped_text(inputs),
              "## Results\n", PROTOCOL, "", results_table(inputs), "", DIFFERENCES, "", "### Targets (issue 6)\n",
              targets_text(inputs), "", LIMITS, "", "## Accuracy curves on real test data\n",
              img("curve-eyes", "gaze curve") + img("curve-hands", "hand curve"),

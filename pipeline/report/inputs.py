@@ -25,20 +25,32 @@ def read_json(path: Path) -> dict | None:
 
 
 def read_csv(path: Path) -> list[dict] | None:
+    """Rows of a plot CSV; None when missing or when the stage recorded that it skipped."""
     if not path.exists():
         return None
     with open(path, newline="") as f:
-        return [{k: (v if k in TEXT_COLUMNS else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    if rows and "skipped" in rows[0]:
+        return None
+    return [{k: (v if k in TEXT_COLUMNS else float(v)) for k, v in row.items()} for row in rows]
 
 
 def collect(root: Path) -> dict:
-    """Every stage output the report uses, keyed by domain (and training set); None where missing."""
-    out = {"evaluate": {}, "curves": {}, "history": {}, "realism": {}, "pca": {}, "samples": {}}
+    """Every stage output the report uses, keyed by domain (and training set); None where missing.
+    A stage that skipped (unlabelled real data) is None too, its reason in out["skipped"]."""
+    out = {"evaluate": {}, "curves": {}, "history": {}, "realism": {}, "pca": {}, "samples": {}, "skipped": {}}
+
+    def result(stage: str, doc: dict | None):
+        if doc and "skipped" in doc:
+            out["skipped"][stage] = doc["skipped"]
+            return None
+        return doc
+
     for d in DOMAINS:
-        out["realism"][d] = read_json(root / f"metrics/realism-{d}.json")
+        out["realism"][d] = result(f"realism@{d}", read_json(root / f"metrics/realism-{d}.json"))
         out["pca"][d] = read_csv(root / f"plots/realism-{d}.csv")
         for t in TRAINING_DATA:
-            out["evaluate"][d, t] = read_json(root / f"metrics/evaluate-{d}-{t}.json")
+            out["evaluate"][d, t] = result(f"evaluate@{d}-{t}", read_json(root / f"metrics/evaluate-{d}-{t}.json"))
             out["curves"][d, t] = read_csv(root / f"plots/evaluate-{d}-{t}.csv")
             out["samples"][d, t] = read_csv(root / f"plots/evaluate-{d}-{t}-samples.csv")
             out["history"][d, t] = read_csv(root / f"plots/train_estimator-{d}-{t}.csv")

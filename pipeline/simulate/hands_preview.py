@@ -45,16 +45,23 @@ def draw_joints(bgr: np.ndarray, uv: np.ndarray, scale: float = 1.0) -> np.ndarr
 def tiles(split_dir: Path, title: str) -> np.ndarray:
     prefix = nyu.depth_prefix(split_dir)
     frames = list(nyu.list_frames(split_dir, 1, prefix).items())[:PER_ROW]
-    joints = nyu.read_joint_data(split_dir / "joint_data.mat").uvd
+    try:  # unlabelled real frames (no joint_data.mat) or a bad one: the preview shows depth only
+        joints = nyu.read_joint_data(split_dir / "joint_data.mat").uvd
+    except (FileNotFoundError, nyu.NyuFormatError):
+        joints = None
     row = []
     for index, path in frames:
-        bgr = cv2.resize(colour_depth(nyu.read_depth(path)), (nyu.WIDTH // 2, nyu.HEIGHT // 2),
-                         interpolation=cv2.INTER_NEAREST)
-        draw_joints(bgr, joints[index - 1, list(nyu.EVAL_JOINTS), :2], 0.5)
+        try:
+            depth = nyu.read_depth(path)
+        except nyu.NyuFormatError:
+            continue  # ingest rejects it, naming why
+        bgr = cv2.resize(colour_depth(depth), (nyu.WIDTH // 2, nyu.HEIGHT // 2), interpolation=cv2.INTER_NEAREST)
+        if joints is not None and index <= len(joints):
+            draw_joints(bgr, joints[index - 1, list(nyu.EVAL_JOINTS), :2], 0.5)
         cv2.putText(bgr, f"{title} {path.name}", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
                     cv2.LINE_AA)
         row.append(bgr)
-    row += [np.zeros_like(row[0])] * (PER_ROW - len(row))
+    row += [np.zeros((nyu.HEIGHT // 2, nyu.WIDTH // 2, 3), np.uint8)] * (PER_ROW - len(row))
     return np.hstack(row)
 
 
