@@ -36,7 +36,9 @@ def test_unityeyes_and_mpiigaze(datasets):
     syn, train, test = (block(r.output, s) for s in ("synthetic", "real_train", "real_test"))
     assert "[unityeyes]" in syn and "files 24, records found 12, would write 12, rejected 0" in syn
     assert "sample keys: ue-1, ue-2, ue-3" in syn and "gaze pitch (deg) -12.0 .. 13.0" in syn
-    assert "[mpiigaze]" in train and "records found 36, would write 36" in train and "mp-p01-day01-l0000" in train
+    holdout = block(r.output, "real_holdout")
+    found = [int(re.search(r"records found (\d+), would write \1,", b).group(1)) for b in (train, holdout)]
+    assert "[mpiigaze]" in train and sum(found) == 36 and min(found) > 0 and "mp-p01-day01-l0000" in train
     assert "records found 12, would write 12" in test and "labels on 12/12: gaze pitch" in test
     assert r.output.rstrip().endswith("OK: ingest would pass the max_reject_fraction check")
 
@@ -45,8 +47,9 @@ def test_kaggle_h5_pair(datasets):
     r = check("eyes", datasets["gaze_h5"], datasets["real_gaze_h5"])
     assert r.exit_code == 0, r.output
     assert "[h5]" in block(r.output, "synthetic") and "gaze yaw (deg) -20.0 .. 19.0" in block(r.output, "synthetic")
-    found = [int(re.search(r"records found (\d+)", block(r.output, s)).group(1)) for s in ("real_train", "real_test")]
-    assert sum(found) == 16 and min(found) > 0  # split per image
+    found = [int(re.search(r"records found (\d+)", block(r.output, s)).group(1))
+             for s in ("real_train", "real_holdout", "real_val", "real_test")]
+    assert sum(found) == 16 and found[0] > 0 and found[3] > 0  # split per image
     assert "no labels" in block(r.output, "real_test")
 
 
@@ -78,7 +81,7 @@ def test_too_many_rejects_exit_non_zero_with_reasons(tmp_path, datasets):
     r = check("eyes", datasets["gaze_h5"], bad, "eyes.ingest.test_fraction=0.01")
     assert r.exit_code == 1
     assert "reject x1: truncated PNG" in r.output and "reject x1: not an image file (suffix '.txt'" in r.output
-    assert "FAIL real_train: would reject 2/4 records (50.0% > max_reject_fraction 5.0%)" in r.output
+    assert re.search(r"FAIL real_(train|holdout): would reject 1/\d records", r.output)
     assert "FAIL real_test: no input records at all" in r.output
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.ingest.common import FILTERED, _init_worker
+from pipeline.ingest.splits import OPTIONAL, SPLITS
 from pipeline.params import Params
 from pipeline.raw_source import check_folders, generated_dir, raw_dirs
 
-SPLITS = ("synthetic", "real_train", "real_test")
 N_KEYS = 3
 
 
@@ -88,7 +88,7 @@ def check_domain(domain: str, params: Params, synthetic_dir: Path, real_dir: Pat
         for split in SPLITS:
             checks[split].format = "nyu"
             checks[split].source = str(synthetic_dir if split == "synthetic" else
-                                       Path(real_dir) / ("train" if split == "real_train" else "test"))
+                                       Path(real_dir) / ("test" if split == "real_test" else "train"))
     for c in checks.values():
         c.files = files_found(Path(c.source))
     ranges: dict[str, dict[str, list[float]]] = {s: {} for s in SPLITS}
@@ -127,8 +127,8 @@ def may_be_empty(domain: str, real_dir: Path) -> tuple[str, ...]:
     """Splits the dataset may lack (hands: no test/ folder, i.e. unlabelled real data)."""
     if domain == "hands":
         from pipeline.ingest.hands import has_test_folder
-        return () if has_test_folder(real_dir) else ("real_test",)
-    return ()
+        return OPTIONAL + (() if has_test_folder(real_dir) else ("real_test",))
+    return OPTIONAL
 
 
 def failures(checks: dict[str, SplitCheck], max_fraction: float, optional: tuple = ()) -> list[str]:
@@ -153,7 +153,8 @@ def format_report(domain: str, checks: dict[str, SplitCheck], where: str, proble
         lines.append(f"{s}  [{c.format}]  {c.source}")
         if not c.found and s in optional:
             lines += ["  no records: the dataset has no such split (unlabelled real data: estimator and evaluate "
-                      "will record that they skipped)", ""]
+                      "will record that they skipped)" if s == "real_test" else
+                      "  no records (none asked for by the params, or no labels to choose them by)", ""]
             continue
         lines.append(f"  files {c.files}, records found {c.found}, would write {c.written}, rejected {c.rejected} ({share})"
                      + (f", of which filtered on purpose {c.filtered}" if c.filtered else ""))
