@@ -86,10 +86,15 @@ def import_closure(module: str, root: Path = ROOT) -> set[Path]:
     return seen
 
 
+def tree_hash(module: str, root: Path = ROOT) -> str:
+    """sha256 over the path and bytes of every file in `module`'s import closure under `root`."""
+    h = hashlib.sha256()
+    for f in sorted(import_closure(module, root)):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 @functools.cache
 def code_hash(module: str) -> str:
-    """sha256 over the path and bytes of every file in `module`'s import closure."""
-    h = hashlib.sha256()
-    for f in sorted(import_closure(module)):
-        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    """tree_hash of the code this process runs (read once per process)."""
+    return tree_hash(module)

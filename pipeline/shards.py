@@ -171,6 +171,9 @@ def write_table(rows: list[dict], path: Path) -> None:
         pq.write_table(rows_table(rows), f)
 
 
+INDEX_FILES = ("dataset.json", "manifest.parquet", "rejected.jsonl")  # written last, dataset.json very last
+
+
 def write_index(split_dir: Path, rows: list[dict], counts: dict, shards: list[str],
                 info: dict | None, rejects: list[Reject]) -> None:
     """manifest.parquet, dataset.json and rejected.jsonl beside the shards."""
@@ -185,7 +188,7 @@ def write_index(split_dir: Path, rows: list[dict], counts: dict, shards: list[st
 class ShardWriter:
     """Streams samples into numbered shards of `shard_size`; writes the index on close.
 
-    The writer owns `split_dir`: stale shards from an earlier run are removed first, so a
+    The writer owns `split_dir`: the old index and stale shards of an earlier run are removed first, so a
     smaller rerun cannot leave old shards behind. With `labels_apart` (real_train), samples'
     labels are kept out of the shards and collected in `label_rows` for the oracle.
     """
@@ -199,8 +202,10 @@ class ShardWriter:
         self.labels_apart = labels_apart
         self.label_rows: list[dict] = []
         self.dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.dir.glob(f"{self.split}-*.tar"):
-            stale.unlink()
+        # the index goes first (dataset.json before all: it marks a finished split), so a kill while
+        # the new shards are written never leaves an old index beside partial shards
+        for stale in [*(self.dir / n for n in INDEX_FILES), *self.dir.glob(f"{self.split}-*.tar")]:
+            stale.unlink(missing_ok=True)
         self.rows: list[dict] = []
         self.rejects: list[Reject] = []
         self.shards: list[str] = []

@@ -21,7 +21,6 @@ from pathlib import Path
 from pipeline import paths
 from pipeline.errors import PipelineError
 from pipeline.files import write_json
-from pipeline.refine.card import write_card
 from pipeline.refine.split import refine_split
 from pipeline.stagecli import stage_main, stage_parser
 
@@ -45,8 +44,6 @@ def run(args, params) -> None:
     data = Path(args.data_root) / "shards" / domain
     model = Path(args.model or paths.refiner(domain))
     result = refine_split(params, domain, data / "synthetic", data / "refined", model)
-    write_card(domain, data / "synthetic", data / "refined", result.info, result.counts,
-               len(result.reports), params.domain(domain).refine.grid_samples)
     out = write_json(args.metrics or paths.refine_metrics(domain), metrics(result))
     write_json(paths.lineage(f"refine-{domain}", out.parent.parent), lineage(result))  # beside metrics/
     print(json.dumps({domain: metrics(result) | lineage(result)}))
@@ -61,7 +58,8 @@ def run(args, params) -> None:
                             f"{check['measure']} mean {check['mean']} / p95 {check['p95']} {check['unit']} "
                             f"(max_label_shift {check['threshold']} / _p95 {check['threshold_p95']}), "
                             f"{check['lost_measure']} {check['lost']} (max_lost_fraction {check['max_lost']})"
-                            f"{moved}; see {out}")
+                            f"{moved}; see {out}; the shards are kept in {data / 'refined.failed'} "
+                            f"(no card, no index: nothing to publish)")
 
 
 def parser():

@@ -156,6 +156,10 @@ def test_stage_fails_when_refiner_moves_the_labels(tmp_path):
         run_stage(tmp_path)
     m = json.loads((tmp_path / "metrics" / "refine-eyes.json").read_text())
     assert 0.8 < m["label_shift"]["mean"] < 1.2 and not m["label_shift"]["passed"]
+    shards = tmp_path / "data" / "shards" / "eyes"
+    assert not (shards / "refined").exists()  # nothing that looks publishable
+    failed = shards / "refined.failed"
+    assert sorted(p.name for p in failed.iterdir()) == [f"refined-{i:06d}.tar" for i in range(4)]
 
 
 def test_iris_shift_follows_motion_and_ignores_contrast_and_noise():
@@ -258,3 +262,15 @@ def test_joint_depth_holes_count_as_lost_not_as_moved():
     erased = np.full_like(syn, FAR_MM)
     assert np.isnan(joint_depth_change_mm(syn, erased, metas)[:, SHIFT]).all()
     assert not summarize("hands", joint_depth_change_mm(syn, erased, metas), 100.0, 0.5)["passed"]
+
+
+def test_rerun_with_changed_code_refines_again(tmp_path, monkeypatch):
+    """The fingerprint holds a hash of refine's code: shards written by other code are never kept."""
+    import pipeline.refine.split as split
+
+    make_project(tmp_path)
+    assert run_stage(tmp_path)["shards_refined"] == 4
+    assert run_stage(tmp_path)["shards_kept"] == 4  # same code, refiner and inputs: kept
+    monkeypatch.setattr(split, "code_hash", lambda module: "other code")
+    m = run_stage(tmp_path)
+    assert (m["shards_kept"], m["shards_refined"]) == (0, 4)

@@ -132,3 +132,22 @@ def test_labels_apart_leave_the_shards_and_the_manifest(tmp_path):
     assert w.label_rows[3]["labels_gaze_pitch"] == pytest.approx(0.3)
     with ShardWriter(tmp_path / "synthetic", 4) as plain, pytest.raises(PipelineError, match="labels apart"):
         plain.write_encoded(encode_sample(samples[0], labels_apart=True))
+
+
+def test_a_rewritten_split_has_no_index_until_it_is_finished(tmp_path):
+    """Ingest's writer drops the old index before the first new shard and writes dataset.json last:
+    a kill in between leaves shards without an index (unfinished), never an old index beside them."""
+    split = tmp_path / "synthetic"
+    with ShardWriter(split, shard_size=2) as w:
+        for i in range(4):
+            w.write(Sample(f"a-{i}", np.zeros((4, 4), np.uint8), {"i": i}))
+    assert (split / "dataset.json").exists() and (split / "manifest.parquet").exists()
+    w = ShardWriter(split, shard_size=2)  # a rerun ...
+    for i in range(3):
+        w.write(Sample(f"b-{i}", np.zeros((4, 4), np.uint8), {"i": i}))
+    # ... killed here: one new shard written, no index at all
+    assert sorted(p.name for p in split.iterdir()) == ["synthetic-000000.tar"]
+    w.close()
+    index = split / "dataset.json"
+    assert all(index.stat().st_mtime_ns >= p.stat().st_mtime_ns for p in split.iterdir())
+    assert json.loads(index.read_text())["counts"]["written"] == 3

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -173,7 +174,8 @@ def test_changed_params_do_not_resume(data_root, tmp_path):
 
 def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, tracking):
     """SIGKILL once the first checkpoint exists; the rerun resumes from it and finishes the schedule."""
-    write_params(tmp_path / "params.yaml", steps=60, checkpoint_every=10, log_every=50, grid_every=1000)
+    write_params(tmp_path / "params.yaml", steps=60, checkpoint_every=10, log_every=50, grid_every=1000,
+                 precision="fp32", threads=1)
     cmd = [sys.executable, "-m", "stages.train_refiner", "eyes", "--params", "params.yaml",
            "--data-root", str(data_root)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": tracking, "OMP_NUM_THREADS": "1"}
@@ -191,8 +193,39 @@ def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, trackin
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"resuming from step {killed_at}/65" in done.stderr
+    # the same weights as a run that was never killed (fp32, one thread): resuming loses nothing
+    whole = tmp_path / "uninterrupted"
+    whole.mkdir()
+    (whole / "params.yaml").write_text((tmp_path / "params.yaml").read_text())
+    subprocess.run(cmd, cwd=whole, env=env, check=True, capture_output=True, timeout=300)
+    assert ((tmp_path / "models" / "refiner-eyes.pt").read_bytes()
+            == (whole / "models" / "refiner-eyes.pt").read_bytes())
     saved = torch.load(tmp_path / "models" / "refiner-eyes.pt", weights_only=True)
     assert saved["steps"] == 65
     assert json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())["steps"] == 65
     run_id = json.loads((tmp_path / "lineage" / "train_refiner-eyes.json").read_text())["mlflow_run_id"]
     assert mlflow.get_run(run_id).data.metrics["loss_adv"] > 0  # one run across the kill
+
+
+def test_same_inputs_give_the_same_refiner_and_refined_bytes(data_root, tmp_path):
+    """train_refiner -> refine twice from scratch (fp32, one thread): byte-identical refiner file,
+    metrics, grid and refined shards (no run ids or timings in any of them)."""
+    from stages.refine import parser as refine_parser, run as refine_run
+
+    params_path = write_params(tmp_path / "params.yaml", precision="fp32", threads=1)
+    params = load_params(params_path)
+    runs = []
+    for name in ("a", "b"):
+        out = Outputs.for_domain("eyes", tmp_path / name)
+        train_refiner(params, "eyes", data_root=data_root, outputs=out)
+        data = tmp_path / name / "data"
+        shutil.copytree(data_root / "shards" / "eyes" / "synthetic", data / "shards" / "eyes" / "synthetic")
+        args = refine_parser().parse_args(["eyes", "--params", str(params_path), "--data-root", str(data),
+                                           "--model", str(out.model),
+                                           "--metrics", str(tmp_path / name / "metrics" / "refine-eyes.json")])
+        refine_run(args, params)
+        files = [out.model, out.metrics, out.grid, *sorted((data / "shards" / "eyes" / "refined").iterdir()),
+                 tmp_path / name / "metrics" / "refine-eyes.json"]
+        runs.append({p.relative_to(tmp_path / name).as_posix(): p.read_bytes() for p in files})
+    assert runs[0].keys() == runs[1].keys() and any(k.endswith(".tar") for k in runs[0])
+    assert [k for k in runs[0] if runs[0][k] != runs[1][k]] == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 
 from pipeline.codehash import code_hash
 from pipeline.refine.annotation_check import no_shifts, summarize
+from pipeline.refine.card import write_card
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
 from pipeline.files import write_json
@@ -32,6 +34,7 @@ from pipeline.tracking import data_version
 
 PROGRESS = ".refine-progress.json"
 WHERE_IT_RAN = ("workers", "threads", "dask_address")  # params that do not change the refined data
+FAILED_SUFFIX = ".failed"  # where a split that failed its annotation check is kept for inspection
 INDEX_FILES = ("manifest.parquet", "dataset.json", "rejected.jsonl", "README.md", "sample-grid.png")
 
 
@@ -139,7 +142,13 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
             "params": {k: v for k, v in to_dict(cfg).items() if k not in WHERE_IT_RAN},
             "annotation_check": check}
     result = SplitResult(reports, shifts, check, info, seconds)
-    rows = [row for r in reports for row in r.rows]
-    write_index(out_dir, rows, result.counts, names, info, [])
     (out_dir / PROGRESS).unlink()
+    if not check["passed"]:  # nothing publishable: no card, no index; the shards stay for inspection
+        failed = out_dir.with_name(f"{out_dir.name}{FAILED_SUFFIX}")
+        shutil.rmtree(failed, ignore_errors=True)  # our own earlier failed output
+        out_dir.rename(failed)
+        return result
+    write_card(domain, synthetic_dir, out_dir, info, result.counts, len(reports), cfg.grid_samples)
+    rows = [row for r in reports for row in r.rows]
+    write_index(out_dir, rows, result.counts, names, info, [])  # dataset.json last: the folder is finished
     return result

@@ -109,7 +109,7 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
     if saved is not None:
         gan.load_state_dict(saved["gan"])
         start, run_id = int(saved["step"]), saved["mlflow_run_id"]
-        if gan.history is not None:  # ranks share rank 0's history; give each its own draws again
+        if gan.history is not None and world.size > 1:  # ranks share rank 0's history; own draws again
             gan.history.generator.manual_seed(int(np.random.SeedSequence([params.seed, world.rank, start])
                                                   .generate_state(1)[0]))
         log(f"resuming from step {start}/{schedule.total} ({outputs.checkpoint})", world)
@@ -117,10 +117,15 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
         log(f"{outputs.checkpoint} was written with other params or inputs: starting fresh", world)
 
     shape = crop_shape(params, domain)
-    stream = dict(workers=cfg.workers, seed=params.seed, first_epoch=start, rank=world.rank,
+    stream = dict(workers=cfg.workers, seed=params.seed, rank=world.rank,
                   world_size=world.size, pin_memory=world.device.type == "cuda")
     synthetic = batch_stream(inputs["synthetic"], domain, shape, cfg.batch_size, **stream)
     real = batch_stream(inputs["real_train"], domain, shape, cfg.batch_size, **stream)
+    # a resumed run replays the streams to where the checkpoint left them (decoding only: cheap next
+    # to training), so it trains on the same batches, in the same order, as an uninterrupted run
+    for it, n in zip((synthetic, real), schedule.batches_before(start, cfg.k_g, cfg.k_d)):
+        for _ in range(n):
+            next(it)
     probe = Probe.read(inputs["synthetic"], inputs["real_train"], domain) if world.is_main else None
 
     log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)

@@ -49,6 +49,14 @@ class Schedule:
             return "pretrain_d"
         return "adversarial"
 
+    def batches_before(self, step: int, k_g: int, k_d: int) -> tuple[int, int]:
+        """(synthetic, real) batches that steps 0..step-1 draw (as run_step draws them): a resumed
+        run skips exactly these, so it sees the batches an uninterrupted run would."""
+        r = min(step, self.pretrain_r)
+        d = min(max(step - self.pretrain_r, 0), self.pretrain_d)
+        a = max(step - self.pretrain_r - self.pretrain_d, 0)
+        return r + d + a * (k_g + k_d), d + a * k_d
+
 
 def mean_metrics(steps: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     return {k: torch.stack([m[k] for m in steps]).mean() for k in steps[0]}
