@@ -53,6 +53,9 @@ def prefect_env(api_url: str | None = None) -> dict[str, str]:
            "PREFECT_SERVER_ANALYTICS_ENABLED": os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false")}
     if api_url:
         env["PREFECT_API_URL"] = api_url
+    # Prefect does not create PREFECT_HOME's parents: on a fresh clone (no .state/) its first
+    # start would wait out the startup timeout and fail
+    Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.update(env)
     return env
 

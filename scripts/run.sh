@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 dvc repro "$@"
-dvc metrics show
+simgan metrics   # the compact results table (all numbers: dvc metrics show)

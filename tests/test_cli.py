@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,16 @@ def test_run_one_stage_runs_dvc_repro_for_it(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (repo / "out" / "use-eyes-a.txt").read_text() == "EYESEYESEYES"
     assert not (repo / "out" / "make-hands.txt").exists()  # only what the stage needs
+
+
+def test_flow_creates_the_prefect_home_on_a_fresh_clone(tmp_path, monkeypatch):
+    """A fresh clone has no .state/: Prefect would not create .state/prefect and its start timed out."""
+    from pipeline import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # prefect_env sets variables: keep them here
+    for key in ("PREFECT_HOME", "PREFECT_API_URL"):
+        monkeypatch.delenv(key, raising=False)
+    env = cli.prefect_env()
+    assert Path(env["PREFECT_HOME"]) == (tmp_path / ".state" / "prefect").resolve()
+    assert (tmp_path / ".state" / "prefect").is_dir()

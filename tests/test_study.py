@@ -142,7 +142,6 @@ def test_http_validation_and_no_leaks(cfg):
 
 
 def test_hands_depth_is_shown_near_bright_on_black(tmp_path):
-    pytest.importorskip("pipeline.crops.hands", reason="pipeline/crops/hands.py (HANDS helper) not written yet")
     dirs = write_demo_shards(tmp_path, "hands", n=2)
     cfg = load_study("hands", Params(), dirs["real"], dirs["synthetic"], tmp_path / "hands.db")
     for pool in cfg.pools.values():  # one rendering for both classes

@@ -1,0 +1,1 @@
+"""Shared test helpers: sample generators, params writers and the CI skip guard."""
