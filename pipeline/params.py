@@ -7,6 +7,7 @@ Ranges live beside the fields (`fld(..., ge=0)`), so the dataclass is the whole 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -281,6 +282,8 @@ def _coerce(tp, value, key: str):
             raise ParamsError(f"{key}: expected true/false, got {value!r}")
         return value
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):  # .nan / .inf pass every range check silently
+            raise ParamsError(f"{key}: {value!r} is not a finite number")
         return float(value)
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
         return value

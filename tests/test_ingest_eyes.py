@@ -14,7 +14,7 @@ from eyes_fixtures import write_unityeyes
 from pipeline.errors import RejectionError
 from pipeline.formats.mpiigaze import write_mat
 from pipeline.ingest.eyes import ingest_eyes
-from pipeline.params import EyeSimulate, load_params
+from pipeline.params import EyeSimulate, ParamsError, load_params
 from pipeline.shards import read_dataset_info, read_manifest, read_samples
 from pipeline.simulate.eyes import simulate_eyes
 
@@ -177,3 +177,12 @@ def test_interleave_spreads_groups_and_keeps_their_order():
     assert [x for x in out if x.startswith("r")] == light and [x for x in out if x.startswith("m")] == heavy
     positions = [out.index(m) for m in heavy]
     assert positions[0] > 5 and positions[-1] < 95 and min(b - a for a, b in zip(positions, positions[1:])) > 20
+
+
+def test_participant_ids_that_match_no_folder_are_named(raw, tmp_path):
+    (tmp_path / "params.yaml").write_text("seed: 0\n")
+    p = load_params(tmp_path / "params.yaml", {"ingest": {"workers": 1, "shard_size": 25}, "eyes": {
+        "ingest": {"test_participants": ["p00", "p99"], "val_participants": ["p02"]}}})
+    with pytest.raises(ParamsError, match=r"eyes\.ingest\.test_participants: p99 match no participant folder"):
+        ingest_eyes(p, raw / "synthetic", raw / "real", tmp_path / "data")
+    assert not (tmp_path / "data").exists()  # refused before anything is written

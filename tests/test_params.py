@@ -53,3 +53,9 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_params(write(tmp_path, "a: [1,\n"))
     with pytest.raises(ParamsError, match="unknown domain"):
         Params().domain("feet")
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_non_finite_numbers_are_named(tmp_path, value):
+    with pytest.raises(ParamsError, match=r"eyes\.train_refiner\.lr_r: .* is not a finite number"):
+        load_params(write(tmp_path, f"eyes:\n  train_refiner:\n    lr_r: {value}\n"))

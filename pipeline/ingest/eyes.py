@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
 from pipeline.ingest.common import ingest_domain, interleave
 from pipeline.ingest.splits import SPLITS, train_or_holdout, unit_fraction
-from pipeline.params import Params, to_dict
+from pipeline.params import Params, ParamsError, to_dict
 from pipeline.shards import Reject
 
 
@@ -139,9 +139,24 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list, par
                                 test_fraction=ing.test_fraction, out_wh=out_wh,
                                 val_participants=tuple(ing.val_participants), val_fraction=ing.val_fraction,
                                 holdout_fraction=params.ingest.holdout_fraction))
+    real_items = list_items(real_dir, formats["real"])
+    if formats["real"] == "mpiigaze":
+        check_participants(real_items, {"test_participants": ing.test_participants,
+                                        "val_participants": ing.val_participants}, real_dir)
     items = interleave([("synthetic", it) for it in list_items(synthetic_dir, formats["synthetic"])],
-                       [("real", it) for it in list_items(real_dir, formats["real"])])
+                       [("real", it) for it in real_items])
     return items, load, formats
+
+
+def check_participants(day_files: list, chosen: dict[str, list[str]], real_dir: Path) -> None:
+    """A participant id in params that matches no folder would silently leave its split short
+    (or empty): name it, and the ids the dataset has."""
+    present = {Path(f).parent.name for f in day_files if isinstance(f, str)}
+    for key, ids in chosen.items():
+        unknown = sorted(set(ids) - present)
+        if unknown:
+            raise ParamsError(f"eyes.ingest.{key}: {', '.join(unknown)} match no participant folder in "
+                              f"{real_dir} (it has {', '.join(sorted(present)) or 'none'})")
 
 
 def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: Path) -> dict:
