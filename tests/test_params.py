@@ -59,3 +59,24 @@ def test_missing_file_and_bad_yaml(tmp_path):
 def test_non_finite_numbers_are_named(tmp_path, value):
     with pytest.raises(ParamsError, match=r"eyes\.train_refiner\.lr_r: .* is not a finite number"):
         load_params(write(tmp_path, f"eyes:\n  train_refiner:\n    lr_r: {value}\n"))
+
+
+def test_dataclass_defaults_are_the_shipped_values():
+    """params.yaml repeats the defaults (with their reasons in pipeline/params.py): a value changed in
+    one place only would make a run without params.yaml (or with a partial one) differ silently."""
+    import yaml
+
+    from pipeline.params import to_dict
+
+    defaults, shipped = to_dict(Params()), yaml.safe_load(open("params.yaml"))
+
+    def differ(a: dict, b: dict, prefix: str = "") -> list[str]:
+        out = []
+        for k, v in b.items():
+            if isinstance(v, dict):
+                out += differ(a.get(k, {}), v, f"{prefix}{k}.")
+            elif a.get(k) != v:
+                out.append(f"{prefix}{k}: default {a.get(k)!r}, params.yaml {v!r}")
+        return out
+
+    assert differ(defaults, shipped) == []
