@@ -6,7 +6,8 @@ typed schema before anything is written: a bad key fails naming the profile file
 """
 from __future__ import annotations
 
-import itertools
+import copy
+import io
 from pathlib import Path
 
 import yaml
@@ -55,23 +56,31 @@ def merged_params(base: dict, overlay: dict, source: str) -> dict:
     return merged
 
 
-class _PlainDumper(yaml.SafeDumper):
-    """No `&id001` anchors when a profile shares one mapping between the domains."""
-
-    def ignore_aliases(self, data):
-        return True
-
-
-def leading_comments(text: str) -> str:
-    return "".join(itertools.takewhile(lambda ln: ln.startswith("#"), text.splitlines(keepends=True)))
+def _update(node, data: dict) -> None:
+    """Set `data`'s values into the round-trip mapping `node`, key by key, so every key keeps its comment."""
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(node.get(key), dict):
+            _update(node[key], value)
+        elif node.get(key) != value:
+            node[key] = copy.deepcopy(value)  # a copy each: no `&id001` anchors for a shared mapping
 
 
 def write_params(params_file: Path, data: dict) -> None:
-    """Rewrite params.yaml keeping its header comment (PyYAML drops comments elsewhere)."""
+    """Rewrite params.yaml with `data`'s values, keeping its comments (ruamel's round trip: a value
+    that changes keeps the one-line comment of its key; DVC itself reads the file with ruamel)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    rt = YAML()
+    rt.width = 4096  # never fold a long line
     old = params_file.read_text() if params_file.exists() else ""
-    text = leading_comments(old) + yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False)
-    if old != text:  # an unchanged file keeps its mtime
-        params_file.write_text(text)
+    doc = rt.load(old) if old.strip() else None
+    doc = doc if doc is not None else CommentedMap()
+    _update(doc, data)
+    buf = io.StringIO()
+    rt.dump(doc, buf)
+    if old != buf.getvalue():  # an unchanged file keeps its mtime
+        params_file.write_text(buf.getvalue())
 
 
 def apply(root: str | Path, profile: str | None = None, overrides: dict | None = None) -> dict:

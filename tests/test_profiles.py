@@ -1,6 +1,8 @@
 """Params profiles: overlays merged into params.yaml, validated before anything is written."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -68,3 +70,22 @@ def test_tiny_profile_is_tiny():
         cfg = d.train_refiner
         assert cfg.pretrain_r_steps + cfg.pretrain_d_steps + cfg.steps * (cfg.k_g + cfg.k_d) <= 20
         assert d.train_estimator.epochs == 1 and d.realism.epochs == 1
+
+
+def test_a_profile_keeps_every_comment_of_params_yaml(tmp_path):
+    """`simgan profile` rewrites params.yaml: each key's one-line reason must survive the rewrite."""
+    import shutil
+
+    from pipeline import profiles
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / "params.yaml", tmp_path / "params.yaml")
+    shutil.copytree(root / "profiles", tmp_path / "profiles")
+
+    def comments(text: str) -> list[str]:
+        return [ln.split("#", 1)[1].strip() for ln in text.splitlines() if "#" in ln]
+
+    before = (tmp_path / "params.yaml").read_text()
+    profiles.apply(tmp_path, "tiny")
+    after = (tmp_path / "params.yaml").read_text()
+    assert after != before and comments(after) == comments(before)
