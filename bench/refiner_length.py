@@ -85,7 +85,8 @@ def main() -> None:
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
         err = real_val_metrics(args.domain, data, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
         print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1), "refined": round(err, 2),
-                          "shift": check["mean"], "lost": check["lost"], "check_passed": check["passed"]}), flush=True)
+                          "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
+                          "move": check.get("move"), "check_passed": check["passed"]}), flush=True)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,20 @@ def test_train_writes_model_and_curve_and_evaluate_is_deterministic(workdir):
     assert curve[0] == "threshold_deg,pct_within" and len(curve) == 22
 
 
+def test_several_estimator_seeds_give_a_mean_and_sd(workdir, tmp_path):
+    """train_estimator.seeds = 3: one checkpoint, three seeds; evaluate reports seed 0's figures (with
+    their interval) and the seeds' mean and sd, which differ from seed 0 alone."""
+    root, _ = workdir
+    params = load_params("params.yaml", overrides={"eyes": {"train_estimator": {"seeds": 3}}})
+    train_estimator.run(train_estimator.parser().parse_args(["eyes", "real_train"]), params)
+    evaluate.run(evaluate.parser().parse_args(["eyes", "real_train"]), params)
+    doc = json.loads((root / "metrics/evaluate-eyes-real_train.json").read_text())
+    seeds = doc["seeds"]["mean_angular_error_deg"]
+    assert doc["seeds"]["n"] == 3 and doc["val"]["seeds"]["n"] == 3
+    assert seeds["sd"] > 0 and seeds["mean"] != doc["mean_angular_error_deg"]
+    train_estimator.run(train_estimator.parser().parse_args(["eyes", "real_train"]), load_params("params.yaml"))
+
+
 def test_same_inputs_give_a_byte_identical_model(workdir):
     root, params = workdir
     before = (root / "models/estimator-eyes-synthetic.pt").read_bytes()
