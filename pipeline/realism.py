@@ -144,6 +144,9 @@ def measure_realism(real: np.ndarray, synthetic: np.ndarray, refined: np.ndarray
     feats = {name: outputs(feature_net.embed, x[:n_test], device, cfg.precision)
              for name, x in (("real", real), ("synthetic", synthetic), ("refined", refined),
                              ("real_other", against["real"]))}
+    if n_test < 2:  # a small dataset of your own: MMD needs two images a side
+        out["kid_skipped"] = f"{n_test} held-out image(s) per set: KID needs at least 2"
+        return out, {k: v for k, v in feats.items() if k != "real_other"}
     for name in ("synthetic", "refined"):
         mean, std = kid(feats["real"], feats[name], cfg.kid_subsets, cfg.kid_subset_size, seed)
         out["kid"][name] = {"mean": mean, "std": std}

@@ -188,23 +188,22 @@ LIMITS = (
 
 
 def skipped_text(inputs: dict) -> list[str]:
-    """In words: which stages did not run on this data, and why (unlabelled real data)."""
+    """In words: which stages (or measures) did not run on this data, and why."""
     skipped = inputs.get("skipped") or {}
     kid = {d: r["kid_skipped"] for d, r in inputs["realism"].items() if r and r.get("kid_skipped")}
     if not skipped and not kid:
         return []
-    parts = ["## Skipped: unlabelled real data\n"]
+    parts = ["## Skipped\n"]
     for d in DOMAINS:
         stages = sorted(k for k in skipped if k.split("@")[1].split("-")[0] == d)
-        if not stages and d not in kid:
-            continue
-        reasons = sorted({skipped[k] for k in stages} | ({kid[d]} if d in kid else set()))
-        line = (f"- **{d}**: {', '.join(stages) or 'KID'} did not run ({'; '.join(reasons)}). "
-                f"The real {d} data has no labels to measure an estimator on, so there is no error to report; "
-                f"the refiner needs none, and the refined dataset is published in `data/shards/{d}/refined/` as usual.")
-        if d in kid and f"realism@{d}" not in skipped:
-            line += " Realism was judged by the classifier two-sample test alone (KID needs the real-oracle estimator)."
-        parts.append(line)
+        if stages:
+            reasons = "; ".join(sorted({skipped[k] for k in stages}))
+            parts.append(f"- **{d}**: {', '.join(stages)} did not run ({reasons}). Unlabelled real data: there are "
+                         "no labels to measure an estimator on, so there is no error to report; the refiner needs "
+                         f"none, and the refined dataset is published in `data/shards/{d}/refined/` as usual.")
+        if d in kid:
+            parts.append(f"- **{d}**: KID was not computed ({kid[d]}); realism was judged by the classifier "
+                         "two-sample test alone.")
     return parts + [""]
 
 
