@@ -11,6 +11,9 @@ and seed on them and evaluates it on the real_val split (settings are chosen the
                       the best a perfect refiner of the crops could give
     sensor_recentred  the same frames cut as the real splits are, around the sensed depth
                       (ingested with the same readers): the crop centring is part of the gap
+    sensor_recrop     the refine-with-context path with a perfect refiner: the sensed frames in
+                      each synthetic sample's context crop (hands.ingest.context_margin x the cube
+                      around its centre), cut again around their own depth (crops.hands.recrop)
     scene             the real-like arm and room, rendered clean: the part no refiner may touch
 
     dvc repro ingest@hands && python -m bench.hand_gap --out /tmp/hand_gap
@@ -29,7 +32,7 @@ from pipeline.refine.annotation_check import label_shift, summarize
 from pipeline.crops import hands as crops
 from pipeline.device import pick_device
 from pipeline.raw_source import generated_dir, raw_dirs
-from pipeline.estimate.data import LabelledSplit, load_labelled
+from pipeline.estimate.data import LabelledSplit, encode_targets, load_labelled
 from pipeline.estimate.train import set_threads
 from pipeline.formats import nyu
 from pipeline.ingest.hands import ingest_hands
@@ -41,6 +44,7 @@ SYNTHETIC = Path("data/shards/hands/synthetic")
 # the variants' frames: the synthetic split's hands (its generator stream) with part of the gap
 LOOKS = {"sensor": sim.Look(real_arm=False, room=False, sensed=True),
          "sensor_recentred": sim.Look(real_arm=False, room=False, sensed=True),
+         "sensor_recrop": sim.Look(real_arm=False, room=False, sensed=True),
          "scene": sim.Look(real_arm=True, room=True, sensed=False)}
 VARIANTS = tuple(LOOKS)
 
@@ -59,19 +63,42 @@ def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:
                          synthetic.metas)
 
 
+def recropped(raw: Path, synthetic: LabelledSplit, p) -> LabelledSplit:
+    """The re-rendered frames in each synthetic sample's context crop, cut again around their own
+    depth (as refine@hands cuts refined context crops); labels moved through both crops."""
+    images, metas, lost = [], [], 0
+    for key, meta in zip(synthetic.keys, synthetic.metas):
+        wide = crops.wide_crop_dict(meta["crop"]["center_uvd"], p.cube_mm, p.size, p.context_margin)
+        cut = crops.recrop(crops.crop_depth(nyu.read_depth(raw / f"{key}.png"), wide), wide, p.cube_mm, p.size,
+                           p.min_depth_mm, p.max_depth_mm, p.min_hand_pixels)
+        if cut is None:  # no hand blob left in the context crop: drop the frame, as ingest rejects it
+            lost += 1
+            continue
+        image, final = cut
+        joints = crops.crop_uvd(crops.uncrop_uvd(meta["labels"]["joints_uvd"], meta["crop"]), final)
+        metas.append({**meta, "crop": final, "labels": {**meta["labels"], "joints_uvd": joints.tolist()}})
+        images.append(crops.normalize(image, metas[-1]))
+    print(json.dumps({"recrop_without_a_hand_blob": lost}), flush=True)
+    return LabelledSplit([m["id"] for m in metas], np.stack(images)[:, None].astype(np.float32),
+                         encode_targets("hands", metas, str(raw)), metas)
+
+
 def training_set(variant: str, out: Path, params) -> LabelledSplit:
     cfg, p = params.hands.train_estimator, params.hands.simulate
     raw = out / "raw" / "synthetic"
     sim.simulate_split(raw, "synthetic", p.n_synthetic, p, params.seed, look=LOOKS[variant])
-    if variant == "sensor":
-        return in_synthetic_crops(raw, load_labelled("hands", SYNTHETIC, max_samples=cfg.max_samples, seed=params.seed))
+    if variant in ("sensor", "sensor_recrop"):
+        synthetic = load_labelled("hands", SYNTHETIC, max_samples=cfg.max_samples, seed=params.seed)
+        if variant == "sensor_recrop":
+            return recropped(raw, synthetic, params.hands.ingest)
+        return in_synthetic_crops(raw, synthetic)
     ingest_hands(params, raw, raw_dirs(generated_dir("hands"))[1], out)  # crops cut as ingest cuts every split
     return load_labelled("hands", out / "shards/hands/synthetic", max_samples=cfg.max_samples, seed=params.seed)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", choices=VARIANTS, action="append", help="default: all three")
+    ap.add_argument("--variant", choices=VARIANTS, action="append", help="default: all")
     ap.add_argument("--out", type=Path, required=True, help="scratch folder (emptied)")
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()

@@ -89,6 +89,9 @@ class HandIngest:
     # depth; centring the others from their labels puts the hand ~30 mm deeper in real_train
     # crops than in synthetic ones, an offset D detects and R learns to add, moving every joint.
     center: Literal["depth", "labels"] = "depth"
+    context_margin: float = fld(1.5, ge=1, doc="synthetic context crops (synthetic_context split): this x the "
+                                "cube around the same centre, at the same pixel pitch; refine@hands refines "
+                                "them and cuts the final crop around the refined depth, as real frames are cut")
     # real_val: whole sequences of the real training folder (a room / recording session), so no
     # val frame shares a room with a real_train frame. NYU's train folder is one long recording:
     # blocks of contiguous frames are its sequences.

@@ -11,7 +11,9 @@ from pathlib import Path
 from pipeline.params import DOMAINS
 
 TRAINING_DATA = ("synthetic", "refined", "real_train")  # what an estimator can be trained on
-INGEST_SPLITS = ("synthetic", "real_train", "real_holdout", "real_val", "real_test")
+INGEST_SPLITS = ("synthetic", "synthetic_context", "real_train", "real_holdout", "real_val", "real_test")
+# what refine@<domain> feeds the refiner: hands refine context crops and cut them again (refine/context.py)
+REFINE_SOURCE = {"eyes": "synthetic", "hands": "synthetic_context"}
 
 DATA = Path("data")
 FIGURES = Path("reports/figures")

@@ -2,7 +2,8 @@
 
     python -m stages.refine eyes [--params params.yaml]
 
-Reads models/refiner-<domain>.pt and data/shards/<domain>/synthetic/; writes
+Reads models/refiner-<domain>.pt and data/shards/<domain>/synthetic/ (hands: synthetic_context/, the
+context crops, refined whole and cut again around the refined depth: pipeline/refine/context.py); writes
 data/shards/<domain>/refined/ (shards, manifest, dataset.json, README.md card, sample grid) and
 metrics/refine-<domain>.json. Shards run in `<domain>.refine.workers` processes, or on the Dask
 cluster at `<domain>.refine.dask_address`. A rerun after a kill redoes only the missing shards.
@@ -43,7 +44,7 @@ def run(args, params) -> None:
     domain = args.domain
     data = Path(args.data_root) / "shards" / domain
     model = Path(args.model or paths.refiner(domain))
-    result = refine_split(params, domain, data / "synthetic", data / "refined", model)
+    result = refine_split(params, domain, data / paths.REFINE_SOURCE[domain], data / "refined", model)
     out = write_json(args.metrics or paths.refine_metrics(domain), metrics(result))
     write_json(paths.lineage(f"refine-{domain}", out.parent.parent), lineage(result))  # beside metrics/
     print(json.dumps({domain: metrics(result) | lineage(result)}))

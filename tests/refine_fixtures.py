@@ -72,13 +72,39 @@ def hand_sample(rng: np.random.Generator, key: str) -> Sample:
     return Sample(key, np.rint(depth).astype(np.uint16), meta)
 
 
+def hand_context(sample: Sample, margin: float = 1.5) -> Sample:
+    """The sample's context crop as ingest@hands writes it (synthetic_context): `margin` x the cube
+    around the same centre at the same pitch, so the crop sits exactly in its middle."""
+    from pipeline.crops import hands as crops
+
+    crop, s = sample.meta["crop"], sample.meta["crop"]["size"]
+    wide = crops.wide_crop_dict(crop["center_uvd"], crop["cube_mm"], s, margin)
+    off = (wide["size"] - s) // 2
+    image = np.full((wide["size"],) * 2, crops.far_value(wide), np.uint16)
+    inner = sample.image.copy()
+    inner[inner == crops.far_value(crop)] = crops.far_value(wide)
+    image[off:off + s, off:off + s] = inner
+    labels = np.array(sample.meta["labels"]["joints_uvd"]) + [off, off, 0]
+    meta = {**sample.meta, "split": "synthetic_context", "crop": wide,
+            "labels": {**sample.meta["labels"], "joints_uvd": labels.round(3).tolist()},
+            "context": {"cube_mm": crop["cube_mm"], "size": s, "min_depth_mm": 200.0, "max_depth_mm": 1500.0,
+                        "min_hand_pixels": 200, "synthetic_crop": crop}}
+    return Sample(sample.key, image, meta)
+
+
 def write_synthetic(data_root: Path, domain: str, n: int, shard_size: int, seed: int = 0) -> Path:
+    """The synthetic split (hands: and its context crops, synthetic_context, which refine@hands reads)."""
     rng = np.random.default_rng(seed)
     make = eye_sample if domain == "eyes" else hand_sample
     split = Path(data_root) / "shards" / domain / "synthetic"
+    samples = [make(rng, f"synthetic-{i:05d}") for i in range(n)]
     with ShardWriter(split, shard_size=shard_size, info={"fixture": True}) as w:
-        for i in range(n):
-            w.write(make(rng, f"synthetic-{i:05d}"))
+        for sample in samples:
+            w.write(sample)
+    if domain == "hands":
+        with ShardWriter(split.with_name("synthetic_context"), shard_size=shard_size, info={"fixture": True}) as w:
+            for sample in samples:
+                w.write(hand_context(sample))
     return split
 
 
@@ -95,8 +121,9 @@ def write_params(path: Path, domain: str = "eyes", channels: int = 4, blocks: in
     return path
 
 
-def set_refiner(refiner: Refiner, shift_x: int = 0, seed: int = 0, noise: float = 0.02) -> Refiner:
-    """R(x) = tanh(x moved left by `shift_x` px) plus small random weights: a known refinement.
+def set_refiner(refiner: Refiner, shift_x: int = 0, seed: int = 0, noise: float = 0.02, gain: float = 1.0) -> Refiner:
+    """R(x) = tanh(gain * x moved left by `shift_x` px) plus small random weights: a known refinement
+    (gain 3 keeps a hand crop's +1 background above 0.99, as a trained R does).
 
     The stem copies +x and -x into two maps (ReLU keeps both halves), the blocks' convs are
     near zero so the skips carry them through, and the head takes their difference.
@@ -107,14 +134,14 @@ def set_refiner(refiner: Refiner, shift_x: int = 0, seed: int = 0, noise: float 
             p.copy_(torch.randn(p.shape, generator=g) * noise)
         refiner.stem.weight[0, 0, 1, 1 + shift_x] += 1
         refiner.stem.weight[1, 0, 1, 1 + shift_x] -= 1
-        refiner.head.weight[0, 0] += 1
-        refiner.head.weight[0, 1] -= 1
+        refiner.head.weight[0, 0] += gain
+        refiner.head.weight[0, 1] -= gain
     return refiner
 
 
 def write_refiner(path: Path, params_path: Path, domain: str, *, shift_x: int = 0, seed: int = 0,
-                  config: dict | None = None) -> Path:
+                  config: dict | None = None, gain: float = 1.0) -> Path:
     cfg = {**refiner_config(load_params(params_path), domain), **(config or {})}
-    refiner = set_refiner(Refiner(cfg["in_channels"], cfg["channels"], cfg["blocks"]), shift_x, seed)
+    refiner = set_refiner(Refiner(cfg["in_channels"], cfg["channels"], cfg["blocks"]), shift_x, seed, gain=gain)
     save_refiner(path, refiner, cfg, steps=7)
     return path

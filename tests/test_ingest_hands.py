@@ -55,14 +55,16 @@ def outputs(out: Path) -> dict[str, bytes]:
 def test_three_splits_follow_the_shard_contract(ingested, raw):
     out, result = ingested
     assert {s: c["written"] for s, c in result["counts"].items()} == {"synthetic": 6, "real_train": 6, "real_test": 4,
-                                                                     "real_holdout": 0, "real_val": 0}
+                                                                     "real_holdout": 0, "real_val": 0,
+                                                                     "synthetic_context": 6}
     for split in SPLITS:
         split_dir = out / "shards" / "hands" / split
         assert sorted(p.name for p in split_dir.glob("*.tar"))[0] == f"{split}-000000.tar"
         assert read_dataset_info(split_dir)["counts"]["rejected"] == 0
         assert read_manifest(split_dir).num_rows == result["counts"][split]["written"]
+        size = 48 if split == "synthetic_context" else 32  # context: 1.5x the cube at the same pitch
         for s in samples(out, split):
-            assert s.image.dtype == np.uint16 and s.image.shape == (32, 32)
+            assert s.image.dtype == np.uint16 and s.image.shape == (size, size)
             assert {"id", "domain", "split", "source", "crop"} <= set(s.meta) and s.meta["domain"] == "hands"
             assert s.meta["split"] == split and s.meta["id"] == s.key and "." not in s.key
             assert set(s.meta["crop"]) == {"center_uvd", "cube_mm", "size", "fx", "fy", "cx", "cy", "src_size"}
@@ -74,6 +76,12 @@ def test_three_splits_follow_the_shard_contract(ingested, raw):
                 labels = s.meta["labels"]
                 assert np.array(labels["joints_uvd"]).shape == (14, 3) and labels["joint_ids"] == EVAL
     assert samples(out, "synthetic")[0].meta["source"] == "synthetic/synthdepth_1_0000001.png"
+    for syn, wide in zip(samples(out, "synthetic"), samples(out, "synthetic_context")):
+        # the same frame and centre; the final crop's recipe recorded; the same frame joints
+        assert wide.key == syn.key and wide.meta["crop"]["center_uvd"] == syn.meta["crop"]["center_uvd"]
+        assert wide.meta["context"]["synthetic_crop"] == syn.meta["crop"] and wide.meta["context"]["size"] == 32
+        np.testing.assert_allclose(crops.uncrop_uvd(wide.meta["labels"]["joints_uvd"], wide.meta["crop"]),
+                                   crops.uncrop_uvd(syn.meta["labels"]["joints_uvd"], syn.meta["crop"]), atol=0.01)
     assert samples(out, "real_test")[0].meta["source"] == "real/test/depth_1_0000001.png"
 
 

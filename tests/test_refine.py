@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.crops import hands as crops
+from pipeline.refine import context
 from pipeline.refine.annotation_check import LOST, MOVE, SHIFT, iris_shift_px, joint_depth_change_mm, summarize
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
@@ -25,11 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_project(tmp: Path, domain: str = "eyes", n: int = 40, shard_size: int = 10, shift_x: int = 0,
-                 channels: int = 4, blocks: int = 1, **refine) -> tuple[Path, Path]:
+                 channels: int = 4, blocks: int = 1, gain: float = 1.0, **refine) -> tuple[Path, Path]:
     params = write_params(tmp / "params.yaml", domain, channels=channels, blocks=blocks, **refine)
     write_synthetic(tmp / "data", domain, n, shard_size)
     (tmp / "models").mkdir(exist_ok=True)
-    write_refiner(tmp / "models" / f"refiner-{domain}.pt", params, domain, shift_x=shift_x)
+    write_refiner(tmp / "models" / f"refiner-{domain}.pt", params, domain, shift_x=shift_x, gain=gain)
     return params, tmp / "data" / "shards" / domain
 
 
@@ -48,7 +50,8 @@ def folder_bytes(d: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("domain", ["eyes", "hands"])
 def test_refined_shards_keep_keys_order_and_meta(tmp_path, domain):
-    _, data = make_project(tmp_path, domain, workers=2 if domain == "eyes" else 1)  # eyes: 2 processes
+    # eyes: 2 processes; hands: R keeps the background, as a trained R does (the crop is cut again)
+    _, data = make_project(tmp_path, domain, workers=2 if domain == "eyes" else 1, gain=1.0 if domain == "eyes" else 3.0)
     m = run_stage(tmp_path, domain)
     model = tmp_path / "models" / f"refiner-{domain}.pt"
     refined_by = {"refiner_sha256": file_sha256(model)}  # no run id: the same refiner gives the same bytes
@@ -58,8 +61,16 @@ def test_refined_shards_keep_keys_order_and_meta(tmp_path, domain):
     for a, b in zip(syn_shards, ref_shards):
         syn, ref = list(iter_shard(a)), list(iter_shard(b))
         assert [s.key for s in syn] == [r.key for r in ref]
+        wide = {c.key: c.meta for c in iter_shard(a.replace("synthetic", "synthetic_context"))} if domain == "hands" else {}
         for s, r in zip(syn, ref):
-            assert r.meta == {**s.meta, "refined_by": refined_by}
+            if domain == "hands":  # refined from the context crop and cut again: its own crop, labels moved
+                assert r.meta == context.final_meta(wide[s.key], r.meta["crop"], refined_by)
+                assert r.meta["context_crop"] == wide[s.key]["crop"] and r.meta["crop"]["size"] == s.meta["crop"]["size"]
+                frame = crops.uncrop_uvd(s.meta["labels"]["joints_uvd"], s.meta["crop"])
+                np.testing.assert_allclose(crops.uncrop_uvd(r.meta["labels"]["joints_uvd"], r.meta["crop"]), frame,
+                                           atol=0.05)
+            else:
+                assert r.meta == {**s.meta, "refined_by": refined_by}
             assert r.image.dtype == s.image.dtype and r.image.shape == s.image.shape
             changed += int(not np.array_equal(r.image, s.image))
     assert changed == 40  # the refiner did refine every image

@@ -178,6 +178,13 @@ def recrop(wide: np.ndarray, wide_crop: Mapping, cube_mm: float, size: int, min_
     if centre is None:
         return None
     final = crop_dict(uncrop_uvd(centre, wide_crop), cube_mm, size)
-    in_wide = {**final, "center_uvd": crop_uvd(final["center_uvd"], wide_crop).tolist(), **cam,
+    return cut_context(wide, wide_crop, final), final
+
+
+def cut_context(wide: np.ndarray, wide_crop: Mapping, final: Mapping) -> np.ndarray:
+    """The pixels of the frame crop `final`, taken from the context crop `wide` (its far plane
+    and anything outside it: no depth), as crop_depth would take them from the frame."""
+    depth = np.where(wide == far_value(wide_crop), 0, wide).astype(np.uint16)
+    in_wide = {**final, "center_uvd": crop_uvd(final["center_uvd"], wide_crop).tolist(), **crop_camera(wide_crop),
                "src_size": [int(wide.shape[1]), int(wide.shape[0])]}
-    return crop_depth(depth, in_wide), final  # its far plane is the final crop's (same centre depth)
+    return crop_depth(depth, in_wide)  # its far plane is the final crop's (same centre depth)

@@ -17,6 +17,9 @@ contract. Labelled splits may be cropped around their labelled joints (`center`)
 real_holdout are cropped from the depth alone (nearest blob), and their shards carry NO labels: the
 labels, moved into those crops' pixels, go to data/labels/hands/<split>.parquet for the oracle only.
 Every frame listed by a PNG or a joint_data.mat row is either written or rejected with a reason.
+Each synthetic frame is also written to synthetic_context: its crop with `context_margin` x the
+cube around the same centre (the same pixel pitch), with the final crop's recipe in meta
+"context"; refine@hands refines these and cuts the final crops again (pipeline/refine/context.py).
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ from pipeline.ingest.common import ingest_domain
 from pipeline.ingest.splits import LABELLED, train_or_holdout
 from pipeline.params import HandIngest, Params, to_dict
 from pipeline.shards import Reject, Sample
+
+CONTEXT = "synthetic_context"  # each synthetic frame's context crop (pipeline/refine/context.py)
 
 
 @dataclass(frozen=True)
@@ -102,35 +107,55 @@ def read_labels(mat: Path, split: str, kinect: int) -> nyu.JointData | None:
 def load_frame(frame: Frame, p: HandIngest) -> list[Sample | Reject]:
     """Decode, locate the hand, crop; or a Reject saying why not."""
     if frame.problem:
-        return [Reject(frame.source, frame.problem, frame.split)]
+        return [Reject(frame.source, frame.problem, split) for split in splits_of(frame.split)]
     try:
         depth = nyu.read_depth(frame.path)
     except FileNotFoundError:
-        return [Reject(frame.source, "missing frame file (listed in joint_data.mat)", frame.split)]
+        return [Reject(frame.source, "missing frame file (listed in joint_data.mat)", split)
+                for split in splits_of(frame.split)]
     except nyu.NyuFormatError as e:
-        return [Reject(frame.source, str(e), frame.split)]
+        return [Reject(frame.source, str(e), split) for split in splits_of(frame.split)]
     if frame.split in LABELLED and p.center == "labels":
         center = crops.center_from_joints(np.array(frame.joints_uvd))
         if not p.min_depth_mm <= center[2] <= p.max_depth_mm:
             return [Reject(frame.source, f"no hand in range: labelled hand at {center[2]:.0f} mm, outside "
-                                         f"[{p.min_depth_mm:.0f}, {p.max_depth_mm:.0f}]", frame.split)]
+                                         f"[{p.min_depth_mm:.0f}, {p.max_depth_mm:.0f}]", split)
+                    for split in splits_of(frame.split)]
     else:
         center = crops.center_from_depth(depth, p.cube_mm, p.min_depth_mm, p.max_depth_mm, p.min_hand_pixels)
         if center is None:
             return [Reject(frame.source, f"no hand in range: no depth blob of {p.min_hand_pixels} px in "
-                                         f"[{p.min_depth_mm:.0f}, {p.max_depth_mm:.0f}] mm", frame.split)]
+                                         f"[{p.min_depth_mm:.0f}, {p.max_depth_mm:.0f}] mm", split)
+                    for split in splits_of(frame.split)]
     crop = crops.crop_dict(center, p.cube_mm, p.size)
     image = crops.crop_depth(depth, crop)
     hand_px = hand_pixels(image, crop)
     if hand_px < p.min_hand_pixels:
-        return [Reject(frame.source, f"no hand in range: {hand_px:.0f} frame px of depth inside the "
-                                     f"{p.cube_mm:.0f} mm cube (< {p.min_hand_pixels})", frame.split)]
-    meta = {"id": frame.key, "domain": "hands", "split": frame.split, "source": frame.source, "crop": crop}
+        reason = f"no hand in range: {hand_px:.0f} frame px of depth inside the {p.cube_mm:.0f} mm cube (< {p.min_hand_pixels})"
+        return [Reject(frame.source, reason, split) for split in splits_of(frame.split)]
+    sample = crop_sample(frame, frame.split, image, crop)
+    if frame.split != "synthetic":
+        return [sample]
+    wide = crops.wide_crop_dict(center, p.cube_mm, p.size, p.context_margin)
+    context = crop_sample(frame, CONTEXT, crops.crop_depth(depth, wide), wide)
+    context.meta["context"] = {"cube_mm": p.cube_mm, "size": p.size, "min_depth_mm": p.min_depth_mm,
+                               "max_depth_mm": p.max_depth_mm, "min_hand_pixels": p.min_hand_pixels,
+                               "synthetic_crop": crop}
+    return [sample, context]
+
+
+def splits_of(split: str) -> tuple[str, ...]:
+    """The splits a frame of `split` is written to: a synthetic frame also as its context crop."""
+    return (split, CONTEXT) if split == "synthetic" else (split,)
+
+
+def crop_sample(frame: Frame, split: str, image: np.ndarray, crop: dict) -> Sample:
+    meta = {"id": frame.key, "domain": "hands", "split": split, "source": frame.source, "crop": crop}
     if frame.joints_uvd is not None:
         meta["labels"] = {"joints_uvd": _rounded(crops.crop_uvd(np.array(frame.joints_uvd), crop)),
                           "joints_xyz": _rounded(np.array(frame.joints_xyz)),
                           "joint_ids": list(nyu.EVAL_JOINTS)}
-    return [Sample(frame.key, image, meta)]
+    return Sample(frame.key, image, meta)
 
 
 def hand_pixels(image: np.ndarray, crop: dict) -> float:

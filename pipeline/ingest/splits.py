@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-SPLITS = ("synthetic", "real_train", "real_holdout", "real_val", "real_test")
+SPLITS = ("synthetic", "synthetic_context", "real_train", "real_holdout", "real_val", "real_test")
 LABELS_APART = ("real_train", "real_holdout")  # splits whose labels only the oracle estimator may read
-OPTIONAL = ("real_holdout", "real_val")  # empty when their params ask for none (no "no input" error)
-LABELLED = ("synthetic", "real_val", "real_test")  # splits whose shards carry their labels
+# empty when their params ask for none (no "no input" error); synthetic_context: hands only
+OPTIONAL = ("real_holdout", "real_val", "synthetic_context")
+LABELLED = ("synthetic", "synthetic_context", "real_val", "real_test")  # splits whose shards carry their labels
 
 _SIDE = re.compile(r"#(left|right)/")
 

@@ -1,7 +1,8 @@
 """Refine one synthetic shard: stream it through the refiner in batches into a refined shard.
 
 Keys and their order are kept and each meta.json is the synthetic one plus `refined_by`; only
-the image changes. The shard is streamed: memory holds one batch of decoded images, and the
+the image changes. Hand context crops (pipeline/refine/context.py) are refined whole and cut
+again around the refined depth: there the crop and the labels in it change too. The shard is streamed: memory holds one batch of decoded images, and the
 output goes straight into the tar writer, which renames the shard into place only when it is
 complete. The annotation check is measured on the same in-memory (synthetic, refined) pairs.
 """
@@ -16,8 +17,10 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
+from pipeline.refine import context
 from pipeline.refine.annotation_check import label_shift, no_shifts
 from pipeline.crops import denormalize, normalize
+from pipeline.crops import hands as crops
 from pipeline.device import autocast, memory_format
 from pipeline.errors import PipelineError
 from pipeline.shards import Sample, encode_meta, encode_png, iter_shard, manifest_row, write_shard
@@ -52,12 +55,27 @@ def batched(items: Iterable, n: int) -> Iterator[list]:
 def refine_images(refiner: torch.nn.Module, samples: list[Sample], domain: str,
                   device: torch.device, precision: str) -> list[np.ndarray]:
     """Shard images -> model space -> R -> shard images (uint8 grey / uint16 mm)."""
-    x = torch.from_numpy(np.stack([normalize(domain, s.image, s.meta) for s in samples]))[:, None]
+    x = torch.from_numpy(np.stack([context.to_model(s.image, s.meta) if context.is_context(s.meta)
+                                   else normalize(domain, s.image, s.meta) for s in samples]))[:, None]
     x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format(device))
     with torch.inference_mode(), autocast(device, precision):
         y = refiner(x)
     y = y.float().cpu().numpy()[:, 0]
-    return [denormalize(domain, yi, s.meta) for yi, s in zip(y, samples)]
+    return [context.from_model(yi, s.meta) if context.is_context(s.meta) else denormalize(domain, yi, s.meta)
+            for yi, s in zip(y, samples)]
+
+
+def finish(batch: list[Sample], refined: list[np.ndarray], domain: str, refined_by: dict
+           ) -> tuple[list[np.ndarray], list[dict], np.ndarray]:
+    """(images to write, their metas, the annotation check's per-sample shifts) of a refined batch;
+    context crops are cut again here (context.refine_context) and checked in their final crops."""
+    if not any(context.is_context(s.meta) for s in batch):
+        metas = [refined_meta(s.meta, refined_by) for s in batch]
+        return refined, metas, label_shift(domain, np.stack([s.image for s in batch]), np.stack(refined),
+                                           [s.meta for s in batch])
+    done = [context.refine_context(r, s.image, s.meta, refined_by) for s, r in zip(batch, refined)]
+    images, before, metas = (list(x) for x in zip(*done))
+    return images, metas, label_shift(domain, np.stack(before), np.stack(images), metas)
 
 
 def refined_meta(meta: dict, refined_by: dict) -> dict:
@@ -77,13 +95,13 @@ def refine_shard(refiner: torch.nn.Module, shard_path: str | Path, out_path: str
         for batch in batched(read_shard(shard_path), batch_size):
             try:
                 refined = refine_images(refiner, batch, domain, device, precision)
-                shifts.append(label_shift(domain, np.stack([s.image for s in batch]), np.stack(refined),
-                                          [s.meta for s in batch]))
+                refined, metas, batch_shifts = finish(batch, refined, domain, refined_by)
+                shifts.append(batch_shifts)
             except (ValueError, RuntimeError) as e:  # mixed crop sizes, wrong dtype, ...
                 raise PipelineError(f"{shard_path}: cannot refine samples {batch[0].key}..{batch[-1].key} "
                                     f"({type(e).__name__}: {e})") from None
-            for s, image in zip(batch, refined):
-                meta_json = encode_meta(refined_meta(s.meta, refined_by))
+            for s, image, meta in zip(batch, refined, metas):
+                meta_json = encode_meta(meta)
                 # rows from the stored JSON, so a kept shard's rows (read back) come out identical
                 report.rows.append(manifest_row(s.key, out_path.name, json.loads(meta_json)))
                 yield s.key, encode_png(image), meta_json
@@ -125,10 +143,13 @@ def verify_shard(shard_path: str | Path, out_path: str | Path, *, domain: str, r
         for syn, ref in pairs:
             if syn is None or ref is None or [s.key for s in syn] != [r.key for r in ref]:
                 return None
-            if any(r.meta != refined_meta(s.meta, refined_by) for s, r in zip(syn, ref)):
+            if any(not context.matches(s.meta, r.meta, refined_by) if context.is_context(s.meta)
+                   else r.meta != refined_meta(s.meta, refined_by) for s, r in zip(syn, ref)):
                 return None
-            shifts.append(label_shift(domain, np.stack([s.image for s in syn]), np.stack([r.image for r in ref]),
-                                      [s.meta for s in syn]))
+            before = [crops.cut_context(s.image, s.meta["crop"], r.meta["crop"]) if context.is_context(s.meta)
+                      else s.image for s, r in zip(syn, ref)]
+            metas = [r.meta if context.is_context(s.meta) else s.meta for s, r in zip(syn, ref)]
+            shifts.append(label_shift(domain, np.stack(before), np.stack([r.image for r in ref]), metas))
             report.rows += [manifest_row(r.key, out_path.name, r.meta) for r in ref]
     except _Unreadable:
         return None

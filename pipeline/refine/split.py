@@ -148,7 +148,8 @@ def refine_split(params: Params, domain: str, synthetic_dir: str | Path, out_dir
         shutil.rmtree(failed, ignore_errors=True)  # our own earlier failed output
         out_dir.rename(failed)
         return result
-    write_card(domain, synthetic_dir, out_dir, info, result.counts, len(reports), cfg.grid_samples)
+    # the card shows the synthetic split's crops beside the refined ones (hands: not the context crops R saw)
+    write_card(domain, synthetic_dir.with_name("synthetic"), out_dir, info, result.counts, len(reports), cfg.grid_samples)
     rows = [row for r in reports for row in r.rows]
     write_index(out_dir, rows, result.counts, names, info, [])  # dataset.json last: the folder is finished
     return result
