@@ -55,7 +55,7 @@ def labelled(tmp_path_factory):
               "nyu": fx.write_nyu(data / "nyu", n_train=20, n_test=16)}
     before = {k: fx.tree_digest(p) for k, p in inputs.items()}
     point_params(repo, (str(inputs["unityeyes"]), "data/raw/eyes/mpiigaze"),
-                 (str(inputs["nyu_synth"]), str(inputs["nyu"])), test_participants=["p00"])
+                 (str(inputs["nyu_synth"]), str(inputs["nyu"])), test_participants=["p00"], val_participants=["p03"])
     out = dvc(repo, "repro")
     return repo, inputs, before, out
 

@@ -20,7 +20,8 @@ def datasets(tmp_path_factory) -> dict[str, Path]:
 
 def check(domain: str, synthetic: Path | str, real: Path | str, *extra: str):
     sets = ["ingest.workers=1", f"{domain}.simulate.source=folders", f"{domain}.simulate.synthetic_dir='{synthetic}'",
-            f"{domain}.simulate.real_dir='{real}'", "eyes.ingest.test_participants=[p00]", *extra]
+            f"{domain}.simulate.real_dir='{real}'", "eyes.ingest.test_participants=[p00]",
+            "eyes.ingest.val_participants=[p03]", *extra]
     args = ["data", "check", domain, "--params", str(ROOT / "params.yaml")] + [a for s in sets for a in ("-S", s)]
     return CliRunner().invoke(app, args, catch_exceptions=False)
 
@@ -36,9 +37,10 @@ def test_unityeyes_and_mpiigaze(datasets):
     syn, train, test = (block(r.output, s) for s in ("synthetic", "real_train", "real_test"))
     assert "[unityeyes]" in syn and "files 24, records found 12, would write 12, rejected 0" in syn
     assert "sample keys: ue-1, ue-2, ue-3" in syn and "gaze pitch (deg) -12.0 .. 13.0" in syn
-    holdout = block(r.output, "real_holdout")
+    holdout, val = block(r.output, "real_holdout"), block(r.output, "real_val")
     found = [int(re.search(r"records found (\d+), would write \1,", b).group(1)) for b in (train, holdout)]
-    assert "[mpiigaze]" in train and sum(found) == 36 and min(found) > 0 and "mp-p01-day01-l0000" in train
+    assert "[mpiigaze]" in train and sum(found) == 24 and min(found) > 0 and "mp-p01-day01-l0000" in train
+    assert "records found 12, would write 12" in val and "mp-p03-day01-l0000" in val  # val_participants [p03]
     assert "records found 12, would write 12" in test and "labels on 12/12: gaze pitch" in test
     assert r.output.rstrip().endswith("OK: ingest would pass the max_reject_fraction check")
 
