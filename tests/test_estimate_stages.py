@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from estimate_fixtures import write_domain
+from support.samples import write_domain
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.stagecli import stage_parser

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from estimate_fixtures import write_domain, write_split
+from support.samples import write_domain, write_split
 from pipeline.errors import PipelineError
 from pipeline.estimate.augment import augment
 from pipeline.estimate.data import decode_hand_targets, encode_targets, load_labelled, training_paths

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from estimate_fixtures import write_split
+from support.samples import write_split
 from pipeline.errors import PipelineError
 from pipeline.params import Realism
 from pipeline.realism import c2st, kid, load_sets, measure_realism

@@ -20,7 +20,10 @@ from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.shards import iter_shard, list_shards, read_dataset_info, read_manifest
 from pipeline.tracking import file_sha256
-from refine_fixtures import FAR_MM, eye_sample, hand_sample, write_params, write_refiner, write_synthetic
+from support.params import write_params
+from support.refiner import write_refiner
+from support.samples import FAR_MM, write_synthetic
+from support.samples import annotated_eye_sample as eye_sample, annotated_hand_sample as hand_sample
 from stages.refine import parser, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def make_project(tmp: Path, domain: str = "eyes", n: int = 40, shard_size: int = 10, shift_x: int = 0,
                  channels: int = 4, blocks: int = 1, gain: float = 1.0, **refine) -> tuple[Path, Path]:
-    params = write_params(tmp / "params.yaml", domain, channels=channels, blocks=blocks, **refine)
+    params = write_params(tmp / "params.yaml", domain, train_refiner={"channels": channels, "blocks": blocks},
+                          refine=refine)
     write_synthetic(tmp / "data", domain, n, shard_size)
     (tmp / "models").mkdir(exist_ok=True)
     write_refiner(tmp / "models" / f"refiner-{domain}.pt", params, domain, shift_x=shift_x, gain=gain)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from test_refine import folder_bytes, make_project, run_stage
-from refine_fixtures import write_params
+from support.params import write_params
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,8 @@ def test_dask_cluster_run_writes_the_local_run_shards(tmp_path, prefect_home):
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address="127.0.0.1:0") as cluster:
-        params = write_params(tmp_path / "params.yaml", "eyes", dask_address=cluster.scheduler_address)
+        params = write_params(tmp_path / "params.yaml", "eyes", train_refiner={"channels": 4, "blocks": 1},
+                              refine={"dask_address": cluster.scheduler_address})
         m = run_stage(tmp_path, params=params)
         workers = len(cluster.scheduler_info["workers"])
     assert workers == 2

@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from pipeline.nets.refiner import Refiner
-from simgan_fixtures import write_eye_shards, write_params
+from support.params import tiny_refiner, write_params
+from support.samples import write_eye_shards
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,8 @@ WORKER = textwrap.dedent("""
 
 def test_two_cpu_ranks_end_with_identical_weights(tmp_path):
     write_eye_shards(tmp_path / "data", n=48, shard_size=12)  # 4 shards: 2 per rank
-    write_params(tmp_path / "params.yaml", steps=3, log_every=3, grid_every=100, checkpoint_every=100)
+    write_params(tmp_path / "params.yaml",
+                 train_refiner=tiny_refiner(steps=3, log_every=3, grid_every=100, checkpoint_every=100))
     (tmp_path / "worker.py").write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}

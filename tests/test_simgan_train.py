@@ -22,7 +22,8 @@ from pipeline.simgan.distributed import World
 from pipeline.simgan.run import Outputs, build_simgan, run_identity, train_refiner
 from pipeline.simgan.trainer import Schedule
 from pipeline.simgan.window import check_finite
-from simgan_fixtures import write_eye_shards, write_hand_shards, write_params
+from support.params import tiny_refiner, write_params
+from support.samples import write_eye_shards, write_hand_shards
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +51,7 @@ def tracking(tmp_path_factory, monkeypatch):
 
 
 def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
-    params = load_params(write_params(tmp_path / "params.yaml"))
+    params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner()))
     out = Outputs.for_domain("eyes", tmp_path)
     result = train_refiner(params, "eyes", data_root=data_root, outputs=out)
 
@@ -88,7 +89,7 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
 
 
 def test_same_inputs_give_the_same_weights_and_metrics(data_root, tmp_path):
-    params = load_params(write_params(tmp_path / "params.yaml", steps=2))
+    params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(steps=2)))
     runs = [Outputs.for_domain("eyes", tmp_path / name) for name in ("a", "b")]
     for out in runs:
         train_refiner(params, "eyes", data_root=data_root, outputs=out)
@@ -100,17 +101,19 @@ def test_same_inputs_give_the_same_weights_and_metrics(data_root, tmp_path):
 
 def test_hands_train_on_depth_crops_of_the_params_size(tmp_path):
     data_root = write_hand_shards(tmp_path / "data", size=32)
-    params = load_params(write_params(tmp_path / "params.yaml", domain="hands", hand_size=32, steps=2))
+    params = load_params(write_params(tmp_path / "params.yaml", "hands", hand_size=32,
+                                      train_refiner=tiny_refiner(steps=2)))
     out = Outputs.for_domain("hands", tmp_path)
     train_refiner(params, "hands", data_root=data_root, outputs=out)
     refiner, info = load_refiner(out.model, "hands", params)
     assert (info["config"]["height"], info["config"]["width"]) == (32, 32)
     with pytest.raises(PipelineError, match="height: file has 32, params want 48"):
-        load_refiner(out.model, "hands", load_params(write_params(tmp_path / "p48.yaml", "hands", hand_size=48)))
+        load_refiner(out.model, "hands", load_params(write_params(tmp_path / "p48.yaml", "hands", hand_size=48,
+                                                                train_refiner=tiny_refiner())))
 
 
 def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
-    params = load_params(write_params(tmp_path / "params.yaml"))
+    params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner()))
     out = Outputs.for_domain("eyes", tmp_path)
     with pytest.raises(PipelineError, match="no refiner file"):
         load_refiner(out.model, "eyes", params)
@@ -130,7 +133,7 @@ def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
                                       {"padding": "edge"}])
 def test_ablations_train(data_root, tmp_path, ablation):
     """Each ablation runs every kind of step and updates both networks."""
-    params = load_params(write_params(tmp_path / "params.yaml", steps=2, **ablation))
+    params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(steps=2, **ablation)))
     gan, schedule = build_simgan(params, "eyes", World()), Schedule.of(params.eyes.train_refiner)
     before = [p.clone() for p in (*gan.refiner.parameters(), *gan.disc.parameters())]
     batches = iter(torch.rand(100, 8, 1, 35, 55) * 2 - 1)
@@ -148,7 +151,7 @@ def test_ablations_train(data_root, tmp_path, ablation):
 
 
 def test_identity_collapse_fails_without_writing_a_model(data_root, tmp_path):
-    params = load_params(write_params(tmp_path / "params.yaml", min_mean_change=5.0))
+    params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(min_mean_change=5.0)))
     out = Outputs.for_domain("eyes", tmp_path)
     with pytest.raises(PipelineError, match="collapsed to the identity"):
         train_refiner(params, "eyes", data_root=data_root, outputs=out)
@@ -163,8 +166,8 @@ def test_divergence_guard_names_the_bad_values():
 
 def test_changed_params_do_not_resume(data_root, tmp_path):
     inputs = {s: data_root / "shards" / "eyes" / s for s in ("synthetic", "real_train")}
-    a = run_identity(load_params(write_params(tmp_path / "a.yaml")), "eyes", inputs)
-    b = run_identity(load_params(write_params(tmp_path / "b.yaml", lam=0.7)), "eyes", inputs)
+    a = run_identity(load_params(write_params(tmp_path / "a.yaml", train_refiner=tiny_refiner())), "eyes", inputs)
+    b = run_identity(load_params(write_params(tmp_path / "b.yaml", train_refiner=tiny_refiner(lam=0.7))), "eyes", inputs)
     assert params_hash(a) != params_hash(b)
     ckpt = tmp_path / "ckpt.pt"
     torch.save({"params_hash": params_hash(a), "step": 3}, ckpt)
@@ -174,8 +177,8 @@ def test_changed_params_do_not_resume(data_root, tmp_path):
 
 def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, tracking):
     """SIGKILL once the first checkpoint exists; the rerun resumes from it and finishes the schedule."""
-    write_params(tmp_path / "params.yaml", steps=60, checkpoint_every=10, log_every=50, grid_every=1000,
-                 precision="fp32", threads=1)
+    write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(
+        steps=60, checkpoint_every=10, log_every=50, grid_every=1000, precision="fp32", threads=1))
     cmd = [sys.executable, "-m", "stages.train_refiner", "eyes", "--params", "params.yaml",
            "--data-root", str(data_root)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": tracking, "OMP_NUM_THREADS": "1"}
@@ -212,7 +215,7 @@ def test_same_inputs_give_the_same_refiner_and_refined_bytes(data_root, tmp_path
     metrics, grid and refined shards (no run ids or timings in any of them)."""
     from stages.refine import parser as refine_parser, run as refine_run
 
-    params_path = write_params(tmp_path / "params.yaml", precision="fp32", threads=1)
+    params_path = write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(precision="fp32", threads=1))
     params = load_params(params_path)
     runs = []
     for name in ("a", "b"):
