@@ -1,4 +1,4 @@
-"""How much of the hand domain gap could a refiner close at all? (issue 6: "what limits them")
+"""How much of the hand domain gap could a refiner close at all? ("what limits them")
 
 A refiner changes how a depth crop looks, never the scene in it nor where the crop was cut.
 The real-like hand frames differ from the synthetic renders in the sensor (Kinect artefacts,

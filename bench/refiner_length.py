@@ -1,4 +1,4 @@
-"""Does a longer-trained refiner help the estimator? (issue 6; sized for a GPU)
+"""Does a longer-trained refiner help the estimator? (sized for a GPU)
 
 For each number of adversarial rounds, trains R and D with the pipeline's SimGAN code and
 `<domain>.train_refiner` (plus any --set overrides), refines the synthetic split with the final

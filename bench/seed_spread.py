@@ -1,4 +1,4 @@
-"""How much of a refined-vs-synthetic difference is the estimator's own seed? (issue 6)
+"""How much of a refined-vs-synthetic difference is the estimator's own seed?
 
 Trains the estimator of train_estimator@<domain>-<data> with several seeds (the seed sets the
 initial weights, the batch order and the `max_samples` subset; budget and params as the stage's) and evaluates each on the real_val split (settings are chosen there; real_test is read by evaluate alone), as evaluate@ does. The stages

@@ -49,7 +49,7 @@ def test_replicate_padding_extends_a_flat_image_without_a_border():
 
 @pytest.mark.parametrize("padding", ["replicate", "edge"])
 def test_refiner_border_rows_and_columns_match_the_interior(padding):
-    """No tells (issue 17): an untrained R on constant images (a hand crop's +1 background, a flat
+    """No tells: an untrained R on constant images (a hand crop's +1 background, a flat
     eye) gives border rows and columns equal to the interior, and on a crop with a hand in the
     middle the background at the border equals the background inside; zeros padding fails both."""
     torch.manual_seed(0)

@@ -27,7 +27,7 @@ ROWS = [
     ("hands", "pct_frames_worst_within_40mm", "% frames, worst joint within 40 mm", False, ("-", "-", "-"),
      "NYU's curve at 40 mm"),
 ]
-TARGET_RATIO = {"eyes": 0.8, "hands": 0.85}  # issue 6: refined error <= ratio x synthetic error
+TARGET_RATIO = {"eyes": 0.8, "hands": 0.85}  # the targets: refined error <= ratio x synthetic error
 ERROR_KEY = {"eyes": "mean_angular_error_deg", "hands": "mean_joint_error_mm"}
 TASK = {"eyes": "gaze", "hands": "hand pose"}
 
@@ -245,7 +245,7 @@ def render(inputs: dict, made: dict[str, Path], report_dir: Path, root: Path) ->
              "Estimators trained on synthetic, refined and real (oracle) data with the same budget, "
              "evaluated on the labelled real_val and real_test splits; realism judged by networks trained here.\n",
              *skipped_text(inputs),
-             "## Results\n", PROTOCOL, "", results_table(inputs), "", DIFFERENCES, "", "### Targets (issue 6)\n",
+             "## Results\n", PROTOCOL, "", results_table(inputs), "", DIFFERENCES, "", "### Targets\n",
              targets_text(inputs), "", LIMITS, "", "## Accuracy curves on real test data\n",
              img("curve-eyes", "gaze curve") + img("curve-hands", "hand curve"),
              "## Realism\n", img("realism", "C2ST accuracy and KID"),
