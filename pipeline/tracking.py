@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import subprocess
 from pathlib import Path
+
+from pipeline.files import json_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,4 +65,4 @@ def start_run(experiment: str, run_name: str, data: dict[str, str | Path] | None
 def log_json(obj: dict, artifact_file: str) -> None:
     import mlflow
 
-    mlflow.log_text(json.dumps(obj, indent=2, sort_keys=True), artifact_file)
+    mlflow.log_text(json_text(obj), artifact_file)

@@ -7,13 +7,12 @@ writes the same bytes.
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.crops import normalize
-from pipeline.files import atomic_write, write_png
+from pipeline.files import atomic_write, json_text, write_png
 from pipeline.images import tile, to_uint8
 from pipeline.shards import iter_shard, list_shards
 
@@ -46,7 +45,7 @@ def check_cell(check: dict) -> str:
 
 def card_text(info: dict, counts: dict, shards: int) -> str:
     check, refiner, syn = info["annotation_check"], info["inputs"]["refiner"], info["inputs"]["synthetic"]
-    params = json.dumps(info["params"], indent=2, sort_keys=True)
+    params = json_text(info["params"]).rstrip()
     return f"""# Refined {info['domain']} dataset
 
 SimGAN-refined synthetic {info['domain']} samples: each sample is the synthetic sample's

@@ -25,7 +25,7 @@ from pipeline.refine.annotation_check import no_shifts, summarize
 from pipeline.refine.card import write_card
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
-from pipeline.files import write_json
+from pipeline.files import json_text, write_json
 from pipeline.params import Params, to_dict
 from pipeline.refine.shard import ShardReport
 from pipeline.refine.jobs import ShardJob, run_jobs_local
@@ -58,7 +58,7 @@ def fingerprint(domain: str, refiner_sha256: str, synthetic_dir: Path, params: P
     doc = {"domain": domain, "refiner_sha256": refiner_sha256, "synthetic": data_version(synthetic_dir),
            "batch_size": cfg.batch_size, "precision": cfg.precision, "device": pick_device().type,
            "code": code_hash("stages.refine")}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json_text(doc, indent=None).encode()).hexdigest()[:16]
 
 
 def earlier_fingerprint(out_dir: Path) -> str | None:

@@ -6,10 +6,9 @@ it and starts fresh, so a stale checkpoint can never leak into a differently con
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
-from pipeline.files import load_torch
+from pipeline.files import json_text, load_torch
 
 
 FORMAT = 1  # bump when the checkpoint layout changes: older checkpoints then start fresh
@@ -17,7 +16,7 @@ FORMAT = 1  # bump when the checkpoint layout changes: older checkpoints then st
 
 def params_hash(config: dict) -> str:
     """A stable hash of everything that defines a training run (JSON with sorted keys)."""
-    return hashlib.sha256(json.dumps({"format": FORMAT, **config}, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json_text({"format": FORMAT, **config}, indent=None).encode()).hexdigest()[:16]
 
 
 def load_checkpoint(path: str | Path, expected_hash: str) -> dict | None:

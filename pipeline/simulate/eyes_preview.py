@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.files import write_png
 from pipeline.crops.eyes import OUT_SIZE
 from pipeline.raw_source import raw_dirs
 from pipeline.shards import Sample
@@ -54,5 +55,5 @@ def write_preview(raw_root: Path, out_png: Path, n: int = 16, cols: int = 8, sca
         blocks += [head, body]
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out_png), np.vstack(blocks) if blocks else np.full((24, 24), 255, np.uint8))
+    write_png(np.vstack(blocks) if blocks else np.full((24, 24), 255, np.uint8), out_png)
     return out_png

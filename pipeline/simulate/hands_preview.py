@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipeline.files import write_png
 from pipeline.formats import nyu
 from pipeline.raw_source import raw_dirs
 
@@ -71,5 +72,5 @@ def write_preview(raw_root: Path, out_png: Path) -> Path:
     generated = not (Path(raw_root) / "source.json").exists()
     grid = np.vstack([tiles(synthetic, "synthetic"), tiles(real / "train", "real-like" if generated else "real")])
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out_png), grid)
+    write_png(grid, out_png)
     return out_png
