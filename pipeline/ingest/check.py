@@ -80,14 +80,14 @@ def check_domain(domain: str, params: Params, synthetic_dir: Path, real_dir: Pat
     if domain == "eyes":
         items, load, formats = mod.plan(params, synthetic_dir, real_dir)
         for split in SPLITS:
-            side = "synthetic" if split == "synthetic" else "real"
+            side = "synthetic" if split.startswith("synthetic") else "real"
             checks[split].format = formats[side]
             checks[split].source = str(synthetic_dir if side == "synthetic" else real_dir)
     else:
         items, load = mod.plan(params, synthetic_dir, real_dir)
         for split in SPLITS:
             checks[split].format = "nyu"
-            checks[split].source = str(synthetic_dir if split == "synthetic" else
+            checks[split].source = str(synthetic_dir if split.startswith("synthetic") else
                                        Path(real_dir) / ("test" if split == "real_test" else "train"))
     for c in checks.values():
         c.files = files_found(Path(c.source))
