@@ -1,8 +1,11 @@
 """The synthetic domain: clean UnityEyes-style renders (640x480 jpg + UnityEyes json).
 
-Appearance model "rendered": flat-shaded skin with a lid crease, a bright sclera shadowed by the
-upper lid, a textured iris with a dark limbal ring, a black pupil and one crisp specular
-highlight; no noise, no blur. Only a window around the eye is rendered (at half resolution, then
+Appearance model "rendered", as UnityEyes' photoreal but clean renders: skin with blotches and
+pores (a fixed procedural texture, seen through a random offset per render), shaded into the eye
+socket and lit from one side, a lid crease, a dark upper lash line of strands and fainter lower
+lashes, a bright wet rim on the lower lid, a sclera shadowed by the upper lid, a radially textured
+iris with a dark limbal ring, a black pupil and one crisp specular highlight; no sensor noise, no
+blur, no equalization (those are the real camera's). Only a window around the eye is rendered (at half resolution, then
 upscaled and pasted into a cheap skin background it fades into): the 640x480 jpeg encode and the
 two file writes per render already dominate the cost. Parameters are drawn per batch from one
 numpy Generator.
@@ -39,6 +42,8 @@ class Batch:
     gradient: np.ndarray        # vertical skin gradient over the canvas
     window_x0: np.ndarray       # window corner (px, even)
     window_y0: np.ndarray
+    texture_offset: np.ndarray  # (N, 2) where each render's window sits on the skin and lash maps
+    texture: np.ndarray         # skin texture strength
 
 
 def sample_batch(rng: np.random.Generator, n: int) -> Batch:
@@ -56,9 +61,29 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     centre = (margin.min(1) + margin.max(1)) / 2  # the reader's crop centre
     x0 = (np.round((centre[:, 0] - WINDOW_W / 2) / SCALE) * SCALE).astype(int)
     y0 = (np.round((centre[:, 1] - WINDOW_H / 2) / SCALE) * SCALE).astype(int)
-    return Batch(shape, head, rng.uniform(0.55, 0.75, n), rng.uniform(0.85, 0.97, n),
+    return Batch(shape, head, rng.uniform(0.55, 0.8, n), rng.uniform(0.75, 0.92, n),
                  rng.integers(0, len(IRIS_TEXTURES), n), rng.uniform(0, 2 * np.pi, (n, 2)),
-                 rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.12, 0.12, n), x0, y0)
+                 rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.12, 0.12, n), x0, y0,
+                 rng.integers(0, TEXTURE_SIZE, (n, 2)), rng.uniform(0.03, 0.08, n))
+
+
+def _texture(shape: tuple[int, int], sigma_x: float, sigma_y: float, seed: int) -> np.ndarray:
+    """A fixed zero-mean, unit-sd periodic noise texture (the skin / hair maps), blurred anisotropically."""
+    white = np.tile(np.random.default_rng(seed).standard_normal(shape).astype(np.float32), (3, 3))
+    f = cv2.GaussianBlur(white, (0, 0), sigma_x, sigmaY=sigma_y)[shape[0]:2 * shape[0], shape[1]:2 * shape[1]]
+    return (f - f.mean()) / f.std()
+
+
+TEXTURE_SIZE = 256
+SKIN_MAP = 0.5 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 6.0, 6.0, 1) + 0.6 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 0.6, 0.6, 2) \
+    + 0.3 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 1.5, 0.7, 3)
+LASH_MAP = np.clip(0.5 + 0.4 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 0.35, 1.6, 4), 0, 1)
+
+
+def _tile(texture: np.ndarray, b: "Batch", h: int, w: int) -> np.ndarray:
+    """(N, h, w) window of a texture at each render's own offset (a gather, no per-image loop)."""
+    rng_off = (b.texture_offset[:, :, None, None] + np.stack(np.mgrid[0:h, 0:w])[None]) % TEXTURE_SIZE
+    return texture[rng_off[:, 0], rng_off[:, 1]]
 
 
 def skin_profile(b: Batch, y) -> np.ndarray:
@@ -89,10 +114,19 @@ def render_windows(b: Batch) -> np.ndarray:
     crease_y = y_up - 0.13 * width * np.clip(1 - 0.7 * t * t, 0, None)
     q = (Y - crease_y) / (0.045 * width)
     crease = np.clip(1 - q * q, 0, None) * np.clip(1.3 - np.abs(t), 0, 1)
-    light = 1 + 0.06 * ((X - col(s.cx)) * col(np.cos(b.light_angle)) + (Y - col(s.cy)) * col(np.sin(b.light_angle))) / width
+    light = 1 + 0.12 * ((X - col(s.cx)) * col(np.cos(b.light_angle)) + (Y - col(s.cy)) * col(np.sin(b.light_angle))) / width
     rim = np.clip(1 + inside / (0.03 * width), 0, 1) * (inside < 0) * (np.abs(t) < 1)
     background = skin_profile(b, Y)
-    img = background * light * (1 - 0.25 * crease - 0.4 * rim)
+    socket = np.exp(-((X - col(s.cx)) / (0.7 * width)) ** 2 - ((Y - col(s.cy)) / (0.4 * width)) ** 2)
+    skin_tex = 1 + col(b.texture) * _tile(SKIN_MAP, b, h, w)
+    # lashes: a dark line of strands above the upper lid, thicker towards the outer corner; fainter below
+    above = (y_up - Y) / (0.05 * width)
+    strands = _tile(LASH_MAP, b, h, w)
+    lash = np.clip(1.3 - above, 0, 1) * (above > -0.3) * np.clip(1.2 - t * t, 0, 1) * (0.7 + 0.5 * strands) * (1 + 0.25 * t)
+    below = (Y - geo.lid_curves(s, t)[2]) / (0.02 * width)
+    lower = np.clip(1 - np.abs(below - 1.5) / 1.5, 0, 1) * np.clip(1 - t * t, 0, 1)
+    img = background * light * skin_tex * (1 - 0.15 * socket) * np.clip(1 - 0.25 * crease - 0.4 * rim - 0.8 * lash
+                                                                       - 0.25 * lower * strands, 0.04, None)
     # sclera: darker towards the corners and in the upper lid's shadow
     shadow = np.clip(1 - (Y - y_up) / (0.1 * width), 0, 1)
     eye = col(b.sclera) * (1 - 0.3 * t ** 4) * (1 - 0.35 * shadow * shadow)
