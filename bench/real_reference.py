@@ -253,7 +253,7 @@ def figure(sets: dict[str, np.ndarray], stats: dict, path: Path, rows: int = 2, 
     gs = fig.add_gridspec(len(names), 4, width_ratios=[3.2, 1, 1, 1])
     for i, name in enumerate(names):
         ax = fig.add_subplot(gs[i, 0])
-        x = sets[name][:rows * per_row]
+        x = sets[name][np.linspace(0, len(sets[name]) - 1, min(rows * per_row, len(sets[name]))).astype(int)]  # spread over people
         x = np.concatenate([x, np.zeros((rows * per_row - len(x), OUT_H, OUT_W), np.uint8)])
         grid = np.vstack([np.hstack(list(x[r * per_row:(r + 1) * per_row])) for r in range(rows)])
         ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
