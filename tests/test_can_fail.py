@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from estimate_fixtures import write_split
+from support.samples import write_split
 from pipeline.estimate.data import load_labelled
 from pipeline.estimate.evaluate import evaluate
 from pipeline.estimate.metrics import angular_error_deg
