@@ -125,7 +125,7 @@ def test_tiny_run_follows_the_protocol_and_keeps_its_counts(reproduced):
             assert r["ci95"][0] <= r["accuracy"] <= r["ci95"][1]
         assert set(realism["cross_population"]["c2st"]) == {"synthetic", "refined", "real"}
     report = (repo / "reports/report.md").read_text()
-    assert "Protocol: every setting" in report and "real_test was read once" in report
+    assert "Protocol: settings are chosen on real_val" in report and "real_test was read once" in report
     assert "| gaze (eyes) | mean angular error (deg) | val | " in report
     assert "| hand pose (hands) | mean 3D joint error (mm) | test | " in report
     assert "within population" in report and "across populations" in report

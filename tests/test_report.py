@@ -89,7 +89,7 @@ def test_build_report_writes_figures_for_what_exists(tmp_path):
 def test_empty_workspace_still_reports(tmp_path):
     text = build_report(tmp_path, tmp_path / "reports").read_text()
     assert "| gaze (eyes) | % within 7 deg | test | n/a | n/a | n/a | n/a |" in text
-    assert "Protocol: every setting" in text
+    assert "Protocol: settings are chosen on real_val" in text
     assert "- n/a (no evaluation outputs yet)" in text
 
 
