@@ -218,17 +218,19 @@ def test_same_inputs_give_the_same_refiner_and_refined_bytes(data_root, tmp_path
     params_path = write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(precision="fp32", threads=1))
     params = load_params(params_path)
     runs = []
-    for name in ("a", "b"):
-        out = Outputs.for_domain("eyes", tmp_path / name)
+    work = tmp_path / "run"  # both runs in one place: the card and dataset.json record the paths given
+    for _ in range(2):
+        out = Outputs.for_domain("eyes", work)
         train_refiner(params, "eyes", data_root=data_root, outputs=out)
-        data = tmp_path / name / "data"
+        data = work / "data"
         shutil.copytree(data_root / "shards" / "eyes" / "synthetic", data / "shards" / "eyes" / "synthetic")
         args = refine_parser().parse_args(["eyes", "--params", str(params_path), "--data-root", str(data),
                                            "--model", str(out.model),
-                                           "--metrics", str(tmp_path / name / "metrics" / "refine-eyes.json")])
+                                           "--metrics", str(work / "metrics" / "refine-eyes.json")])
         refine_run(args, params)
         files = [out.model, out.metrics, out.grid, *sorted((data / "shards" / "eyes" / "refined").iterdir()),
-                 tmp_path / name / "metrics" / "refine-eyes.json"]
-        runs.append({p.relative_to(tmp_path / name).as_posix(): p.read_bytes() for p in files})
+                 work / "metrics" / "refine-eyes.json"]
+        runs.append({p.relative_to(work).as_posix(): p.read_bytes() for p in files})
+        shutil.rmtree(work)
     assert runs[0].keys() == runs[1].keys() and any(k.endswith(".tar") for k in runs[0])
     assert [k for k in runs[0] if runs[0][k] != runs[1][k]] == []
