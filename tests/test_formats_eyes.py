@@ -45,18 +45,21 @@ def test_unityeyes_render_crop_landmarks_and_head_pose_filter(tmp_path):
     kept = only(unityeyes.read_render(str(jpg), str(tmp_path), head_pose_max_deg=30))
     assert isinstance(kept, Sample) and kept.image.shape == (35, 55) and kept.image.dtype == np.uint8
     crop, labels = kept.meta["crop"], kept.meta["labels"]
-    assert crop["box"] == [140, 84] and crop["out"] == [55, 35] and crop["src_size"] == [640, 480]
     geom = unityeyes.parse_annotation(ann, 480)
-    centre = (geom["interior_margin"].min(0) + geom["interior_margin"].max(0)) / 2
-    assert np.allclose(crop["center"], centre, atol=0.5)
+    lo, hi = geom["interior_margin"].min(0), geom["interior_margin"].max(0)
+    # the box scales with the eye: 1.35x its 125 px corner-to-corner width, the 140:84 aspect
+    assert crop["box"] == [169, 101] and crop["out"] == [55, 35] and crop["src_size"] == [640, 480]
+    assert crops.unityeyes_box(104) == (140, 84) and crops.unityeyes_box(2 * 104) == (281, 169)
+    assert np.allclose(crop["center"], (lo + hi) / 2, atol=0.5)
     # landmarks are in crop pixels and go back to the source points
     iris_src = crops.points_from_crop(np.array(labels["landmarks"]["iris"]), crop)
     assert np.allclose(iris_src, geom["iris"], atol=2e-3)
     assert labels["landmarks"]["iris_center"] == pytest.approx(np.mean(labels["landmarks"]["iris"], 0), abs=2e-3)
     # the crop really is that box of the grey image
     grey = cv2.imread(str(jpg), cv2.IMREAD_GRAYSCALE)
-    x0, y0 = int(crop["center"][0] - 70), int(crop["center"][1] - 42)
-    expect = cv2.resize(grey[y0:y0 + 84, x0:x0 + 140], (55, 35), interpolation=cv2.INTER_AREA)
+    (bw, bh) = crop["box"]
+    x0, y0 = int(round(crop["center"][0] - bw / 2)), int(round(crop["center"][1] - bh / 2))
+    expect = cv2.resize(grey[y0:y0 + bh, x0:x0 + bw], (55, 35), interpolation=cv2.INTER_AREA)
     assert np.array_equal(kept.image, expect)
     assert labels["gaze"]["pitch"] == pytest.approx(geom["pitch"])
     # head yaw 23.8 deg: GazeML's +-20 deg filter drops it, with a reason saying so

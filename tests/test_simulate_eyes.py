@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -121,6 +123,65 @@ def test_synthetic_landmarks_match_the_pixels(crops):
     found = np.array([iris_xy(s.image) for s in crops["synthetic"]], float)
     labelled = np.array([s.meta["labels"]["landmarks"]["iris_center"] for s in crops["synthetic"]])
     assert np.median(np.linalg.norm(found - labelled, axis=1)) < 2.5
+
+
+_spec = importlib.util.spec_from_file_location("real_reference", Path(__file__).parents[1] / "bench" / "real_reference.py")
+real_reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(real_reference)
+
+# The 10 UnityEyes-style references (640x480 renders of a UnityEyes derivative) as the bench cuts
+# them (`real_reference.py --renders`: the largest centred 55:35 box of the frame): BENCHMARKS.md,
+# "Synthetic renders vs the 10 UnityEyes-style references". The acceptance bands of issue 16.
+UNITYEYES_REFERENCE = {"grey_mean": (133, 0.10), "grey_sd": (37, 0.10), "gradient_energy": (0.0049, 0.25)}
+
+
+def test_synthetic_renders_match_unityeyes_framing_and_statistics(raw):
+    """Whole frames, cut as the bench cuts the references: the eye region fills the frame at
+    UnityEyes' scale, with their grey levels and detail (not a small eye on a flat canvas)."""
+    frames = np.stack([real_reference._centre_box(cv2.imread(str(raw / "synthetic" / f"{i}.jpg"), cv2.IMREAD_GRAYSCALE))
+                       for i in range(1, 201)])
+    stats = real_reference.summary(frames)
+    for key, (ref, tol) in UNITYEYES_REFERENCE.items():
+        assert abs(stats[key] / ref - 1) <= tol, f"{key} {stats[key]:.4f} vs the references' {ref} (+-{tol:.0%})"
+    # the bench's label-free eye-width finder: 0.65 on the references, 0.15 for a ~100 px eye on a canvas
+    assert stats["eye_width"] > 0.35, f"eye width / crop width {stats['eye_width']:.2f} by the bench's finder"
+    widths = []
+    for i in range(1, 201):
+        margin = unityeyes.parse_annotation(json.loads((raw / "synthetic" / f"{i}.json").read_text()), 480)["interior_margin"]
+        widths.append(np.ptp(margin[:, 0]) / 640)
+    assert 0.35 < np.min(widths) and np.max(widths) < 0.6, "eye corner-to-corner width over the frame's"
+
+
+def test_synthetic_crops_frame_the_eye_as_before(crops):
+    """The ingest crop scales with the eye: its labelled corners span ~0.74 of the crop's width,
+    the iris lies inside it, and the whole eye opening too."""
+    margins = np.array([s.meta["labels"]["landmarks"]["interior_margin"] for s in crops["synthetic"]])
+    span = np.ptp(margins[:, :, 0], axis=1) / 55
+    assert np.allclose(span, 1 / 1.35, atol=0.02)
+    assert margins[:, :, 1].min() > 0 and margins[:, :, 1].max() < 34
+    centres = np.array([s.meta["labels"]["landmarks"]["iris_center"] for s in crops["synthetic"]])
+    assert (centres[:, 0] > 5).all() and (centres[:, 0] < 50).all()
+
+
+def test_synthetic_landmarks_outline_the_drawn_eye(raw):
+    """In the full frame: the labelled iris is the dark disc in the labelled opening, and a dark lid
+    margin with its lashes runs right above the labelled upper lid."""
+    lid, iris = [], []
+    for i in range(1, 101):
+        grey = cv2.imread(str(raw / "synthetic" / f"{i}.jpg"), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+        geom = unityeyes.parse_annotation(json.loads((raw / "synthetic" / f"{i}.json").read_text()), 480)
+        margin = geom["interior_margin"]
+        opening, limbus, above = (np.zeros(grey.shape, np.uint8) for _ in range(3))
+        cv2.fillPoly(opening, [np.round(margin).astype(np.int32)], 1)
+        cv2.fillPoly(limbus, [np.round(geom["iris"]).astype(np.int32)], 1)
+        width = np.ptp(margin[:, 0])
+        cv2.polylines(above, [np.round(margin[2:7] - [0, 0.008 * width]).astype(np.int32)], False, 1, thickness=3)
+        sclera = grey[(opening == 1) & (limbus == 0)].mean()
+        lid.append(sclera - grey[above == 1].mean())
+        visible = (opening == 1) & (limbus == 1)
+        iris.append(sclera - grey[visible].mean() if visible.sum() > 50 else np.inf)
+    assert np.mean(np.array(lid) > 20) > 0.9, "no dark lid margin right above the labelled upper lid"
+    assert np.mean(np.array(iris) > 30) > 0.9, "the labelled iris is not the dark disc in the opening"
 
 
 def test_preview_png(raw, tmp_path):

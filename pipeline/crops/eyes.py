@@ -14,7 +14,12 @@ import numpy as np
 
 from pipeline.images import to_uint8
 
-UNITYEYES_BOX = (140, 84)  # SimGAN reimplementations' crop around the eye-margin centre
+UNITYEYES_BOX = (140, 84)  # SimGAN reimplementations' crop around the eye-margin centre, for a ~104 px eye
+# The UnityEyes box scales with the eye (corner-to-corner width), as GazeML's reader scales its
+# crop (1.5x): renders come at any camera distance (UnityEyes' own ~100-130 px eyes, derivatives'
+# ~250 px ones), and the eye must fill the crop alike. 1.35x keeps the 140x84 box for the ~104 px
+# eyes the embedded renderer drew before, so the eye spans ~0.74 of the crop's width.
+UNITYEYES_BOX_PER_EYE_WIDTH = 1.35
 OUT_SIZE = (55, 35)        # (w, h) of every eye crop in the shards
 
 
@@ -25,6 +30,13 @@ def crop_meta(center_xy, box_wh, out_wh, src_wh, flip: bool = False) -> dict:
     y0 = int(np.floor(center_xy[1] - bh / 2 + 0.5))
     return {"center": [x0 + bw / 2, y0 + bh / 2], "box": [bw, bh], "out": [int(out_wh[0]), int(out_wh[1])],
             "flip": bool(flip), "src_size": [int(src_wh[0]), int(src_wh[1])]}
+
+
+def unityeyes_box(eye_width: float) -> tuple[int, int]:
+    """(w, h) source pixels of the UnityEyes crop for an eye `eye_width` px from corner to corner
+    (the 140:84 aspect of the SimGAN box)."""
+    bw = max(8, int(round(UNITYEYES_BOX_PER_EYE_WIDTH * float(eye_width))))
+    return bw, max(5, int(round(bw * UNITYEYES_BOX[1] / UNITYEYES_BOX[0])))
 
 
 def whole_image_meta(src_wh, out_wh=OUT_SIZE, flip: bool = False) -> dict:

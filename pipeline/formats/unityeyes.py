@@ -3,8 +3,9 @@
 Facts (docs/formats.md, GazeML's UnityEyes reader): 2D points are strings "(x, y, z)" with the
 origin at the bottom-left (image y = H - y); look_vec "(x, y, z, 0)" is in camera axes with y up,
 so pitch = asin(look.y), yaw = atan2(-look.x, -look.z); head_pose "(pitch, yaw, roll)" in degrees,
-wrapped as GazeML does (pitch > 180 -> pitch - 360, yaw -> yaw - 180). The crop is a 140x84 box
-around the centre of the interior-margin bounding box.
+wrapped as GazeML does (pitch > 180 -> pitch - 360, yaw -> yaw - 180). The crop is a 5:3 box
+around the centre of the interior-margin bounding box, 1.35x the eye's corner-to-corner width
+(140x84 for a 104 px eye; crops.unityeyes_box).
 """
 from __future__ import annotations
 
@@ -104,13 +105,14 @@ def decode_jpeg_grey(data: bytes) -> np.ndarray:
 
 
 def crop_render(grey: np.ndarray, geom: dict, out_wh=crops.OUT_SIZE) -> tuple[np.ndarray, dict, dict]:
-    """The 140x84 crop around the interior-margin bbox centre, its meta and crop-pixel landmarks."""
+    """The crop around the interior-margin bbox centre, scaled to the eye's width (crops.unityeyes_box),
+    its meta and crop-pixel landmarks."""
     h, w = grey.shape
     margin = geom["interior_margin"]
     lo, hi = margin.min(0), margin.max(0)
     if lo[0] < 0 or lo[1] < 0 or hi[0] > w or hi[1] > h:
         raise BadAnnotation(f"eye landmarks fall outside the {w}x{h} image (wrong image size for this JSON?)")
-    meta = crops.crop_meta((lo + hi) / 2, crops.UNITYEYES_BOX, out_wh, (w, h))
+    meta = crops.crop_meta((lo + hi) / 2, crops.unityeyes_box(hi[0] - lo[0]), out_wh, (w, h))
     iris = crops.points_to_crop(geom["iris"], meta)
     landmarks = {"interior_margin": rounded(crops.points_to_crop(margin, meta)),
                  "iris": rounded(iris), "iris_center": rounded(iris.mean(0))}

@@ -38,7 +38,7 @@ def annotations(b: Batch, height: int) -> list[dict]:
     # every number of the batch formatted in one go (this runs once per render, beside a jpeg encode)
     looks = (("(%.4f, %.4f, %.4f, %.4f)\n" * n) % tuple(look.ravel().tolist())).split("\n")
     heads = (("(%.4f, %.4f, %.4f)\n" * n) % tuple(head_raw.ravel().tolist())).split("\n")
-    scalars = np.stack([s.pupil * 0.3, s.iris / s.width * 4.5, b.sclera, b.skin * 1.6, np.degrees(b.light_angle)], 1)
+    scalars = np.stack([s.pupil * 0.3, s.iris / s.width * 4.5, b.exposure, b.ambient * 2.0, np.degrees(b.light_angle)], 1)
     cols = (("%.7f %.7f %.6f %.6f %.1f\n" * n) % tuple(scalars.ravel().tolist())).split("\n")
     out = []
     for i in range(n):

@@ -1,14 +1,24 @@
 """The synthetic domain: clean UnityEyes-style renders (640x480 jpg + UnityEyes json).
 
-Appearance model "rendered", as UnityEyes' photoreal but clean renders: skin with blotches and
-pores (a fixed procedural texture, seen through a random offset per render), shaded into the eye
-socket and lit from one side, a lid crease, a dark upper lash line of strands and fainter lower
-lashes, a bright wet rim on the lower lid, a sclera shadowed by the upper lid, a radially textured
-iris with a dark limbal ring, a black pupil and one crisp specular highlight; no sensor noise, no
-blur, no equalization (those are the real camera's). Only a window around the eye is rendered (at half resolution, then
-upscaled and pasted into a cheap skin background it fades into): the 640x480 jpeg encode and the
-two file writes per render already dominate the cost. Parameters are drawn per batch from one
-numpy Generator.
+Framing as UnityEyes' renders: the eye region fills the frame (the eye opening ~0.4 of its
+width, the brow along the top, the cheek below, the background showing where the region's mesh
+ends in the corners). Appearance model "rendered", photoreal but clean:
+- a height field of the region (eyeball bulge, brow ridge, the hollow under it, the lid fold, the
+  fold under the eye) shaded by one directional light plus ambient light, whose direction,
+  elevation and strength vary per render (UnityEyes' random environment lighting);
+- skin of a per-render tone with blotches and pores, a brow of hair strands, upper lashes of
+  strands (longer towards the outer corner) and fainter lower lashes;
+- a sclera shadowed by the upper lid, a caruncle, an iris with radial striations, a collarette
+  and a dark limbal ring, a black pupil, a sharp specular highlight on the cornea and a wet rim
+  along the lower lid.
+No sensor noise, no blur, no equalization: those are the real camera's. The labels come from the
+same geometry (eyes_geometry) that places every drawn part, so they are exact.
+
+Speed: the frame is rendered on a grid of SCALE x SCALE pixel cells (160x120, 1/16 of the
+pixels: the ingest crop shrinks the eye ~6x and the whole frame 11x, so finer rendering is
+invisible downstream), in chunks small enough to stay in cache, then upscaled, with a fixed
+full-resolution pore texture (at a random offset per render) added where the skin is. The 640x480
+JPEG encode and the two file writes per render are the larger share of the cost.
 """
 from __future__ import annotations
 
@@ -18,32 +28,51 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from pipeline.simulate import eyes_annotations, eyes_geometry as geo, write_file
 from pipeline.simulate.eyes_annotations import IRIS_TEXTURES
 
 CANVAS_W, CANVAS_H = 640, 480
-WINDOW_W, WINDOW_H = 152, 96       # the 140x84 crop box around the eye plus a feathered border
-SCALE = 2                          # window rendered at 1/SCALE resolution
+SCALE = 4                                       # frame rendered on SCALE x SCALE pixel cells
+GRID_W, GRID_H = CANVAS_W // SCALE, CANVAS_H // SCALE
+COARSE = 16                                     # slowly varying fields: on COARSE x COARSE pixel cells
+EYE_WIN_W, EYE_WIN_H = 112, 96                  # cells around each eye where the opening and lashes are drawn
+CHUNK = 16                                      # renders per vectorized pass (arrays stay in cache)
 GAZE_PITCH_DEG, GAZE_YAW_DEG = 25.0, 30.0
-HEAD_POSE_DEG = 18.0               # inside GazeML's +-20 deg filter
-IRIS_LEVEL = np.array([0.22, 0.34, 0.40, 0.50, 0.46])  # grey level of each IRIS_TEXTURES entry
+HEAD_POSE_DEG = 18.0                            # inside GazeML's +-20 deg filter
+MESH_EDGES = 4                                  # straight edges cutting the frame's corners
+IRIS_LEVEL = np.array([0.08, 0.13, 0.18, 0.27, 0.22])  # grey albedo of each IRIS_TEXTURES entry
 
 
 @dataclass
 class Batch:
     shape: geo.EyeShape
     head_pose_deg: np.ndarray   # (N, 3) pitch, yaw, roll around 0
-    skin: np.ndarray            # skin luminance
-    sclera: np.ndarray
+    skin: np.ndarray            # skin albedo (grey)
+    sclera: np.ndarray          # sclera albedo
     iris_texture: np.ndarray    # index into IRIS_TEXTURES
-    iris_phase: np.ndarray
-    light_angle: np.ndarray     # rad, direction the key light comes from in the image plane
-    gradient: np.ndarray        # vertical skin gradient over the canvas
-    window_x0: np.ndarray       # window corner (px, even)
-    window_y0: np.ndarray
-    texture_offset: np.ndarray  # (N, 2) where each render's window sits on the skin and lash maps
+    iris_phase: np.ndarray      # (N, 3) phases of the iris striations
+    light_angle: np.ndarray     # rad, image-plane direction the key light comes from
+    light_elevation: np.ndarray  # rad from the camera axis
+    ambient: np.ndarray         # share of ambient light
+    falloff: np.ndarray         # light falling off across the region, away from the key light
+    exposure: np.ndarray
     texture: np.ndarray         # skin texture strength
+    texture_offset: np.ndarray  # (N, 2) where each render sits on the grid texture maps
+    detail_offset: np.ndarray   # (N, 2) where each render sits on the full-resolution pore map
+    brow_dark: np.ndarray       # brow hair darkness
+    brow_gap: np.ndarray        # brow centre line above the eye centre (eye widths)
+    brow_slope: np.ndarray
+    brow_thick: np.ndarray      # brow half-thickness (eye widths)
+    ridge: np.ndarray           # brow-ridge height (eye widths)
+    crease_gap: np.ndarray      # lid fold above the upper lid (eye widths)
+    crease_dark: np.ndarray
+    bag: np.ndarray             # depth of the fold under the eye
+    lashes: np.ndarray          # lash density
+    lash_len: np.ndarray        # upper-lash length (eye widths)
+    mesh: np.ndarray            # (N, 3 + MESH_EDGES) region mesh: rotation, centre offset and edge distances (eye widths)
+    background: np.ndarray      # grey level beyond the mesh
 
 
 def sample_batch(rng: np.random.Generator, n: int) -> Batch:
@@ -51,155 +80,280 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     head[:, :2] = rng.uniform(-HEAD_POSE_DEG, HEAD_POSE_DEG, (n, 2))
     pitch = np.radians(rng.uniform(-GAZE_PITCH_DEG, GAZE_PITCH_DEG, n))
     yaw = np.radians(rng.uniform(-GAZE_YAW_DEG, GAZE_YAW_DEG, n))
-    width = rng.uniform(92, 116, n) * np.cos(np.radians(head[:, 1])) ** 0.5  # ~36-45 px in the crop
-    cx = CANVAS_W / 2 + rng.normal(0, 20, n)
-    cy = CANVAS_H / 2 + rng.normal(0, 15, n)
-    shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(0.85, 1.15, n),
-                           tilt=rng.uniform(0.0, 0.12, n), iris_frac=rng.uniform(0.19, 0.22, n),
+    width = rng.uniform(285, 345, n) * np.cos(np.radians(head[:, 1])) ** 0.5
+    cx = CANVAS_W / 2 + rng.normal(0, 18, n)
+    cy = CANVAS_H / 2 + rng.normal(0, 14, n)
+    tilt = rng.uniform(-0.2, 0.1, n)  # the corner line's slope (the region's roll in the image)
+    shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(0.8, 1.1, n),
+                           tilt=tilt, iris_frac=rng.uniform(0.19, 0.22, n),
                            pupil=rng.uniform(0.28, 0.45, n))
-    margin = geo.margin_points(shape)
-    centre = (margin.min(1) + margin.max(1)) / 2  # the reader's crop centre
-    x0 = (np.round((centre[:, 0] - WINDOW_W / 2) / SCALE) * SCALE).astype(int)
-    y0 = (np.round((centre[:, 1] - WINDOW_H / 2) / SCALE) * SCALE).astype(int)
-    return Batch(shape, head, rng.uniform(0.55, 0.8, n), rng.uniform(0.75, 0.92, n),
-                 rng.integers(0, len(IRIS_TEXTURES), n), rng.uniform(0, 2 * np.pi, (n, 2)),
-                 rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.12, 0.12, n), x0, y0,
-                 rng.integers(0, TEXTURE_SIZE, (n, 2)), rng.uniform(0.03, 0.08, n))
+    u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
+    mesh = np.concatenate([u(np.pi / 4 - 0.3, np.pi / 4 + 0.3)[:, None], rng.uniform(-0.25, 0.25, (n, 2)),
+                           rng.uniform(0.7, 1.2, (n, MESH_EDGES))], 1)
+    return Batch(shape, head, skin=u(0.4, 0.85), sclera=u(0.7, 0.88),
+                 iris_texture=rng.integers(0, len(IRIS_TEXTURES), n), iris_phase=rng.uniform(0, 2 * np.pi, (n, 3)),
+                 light_angle=rng.uniform(-np.pi, np.pi, n), light_elevation=np.radians(u(15, 60)),
+                 ambient=u(0.2, 0.55), falloff=u(0.1, 0.35), exposure=u(0.8, 1.2), texture=u(0.03, 0.07),
+                 texture_offset=rng.integers(0, TEXTURE_SIZE, (n, 2)),
+                 detail_offset=rng.integers(0, DETAIL_SIZE, (n, 2)),
+                 brow_dark=u(0.2, 0.6), brow_gap=u(0.5, 0.72), brow_slope=tilt + u(-0.15, 0.15), brow_thick=u(0.09, 0.15),
+                 ridge=u(0.15, 0.35), crease_gap=u(0.1, 0.25), crease_dark=u(0.35, 0.65), bag=u(0.0, 0.03),
+                 lashes=u(0.7, 0.9), lash_len=u(0.07, 0.11), mesh=mesh, background=np.full(n, 98 / 255))
 
 
 def _texture(shape: tuple[int, int], sigma_x: float, sigma_y: float, seed: int) -> np.ndarray:
-    """A fixed zero-mean, unit-sd periodic noise texture (the skin / hair maps), blurred anisotropically."""
+    """A fixed zero-mean, unit-sd periodic noise texture, blurred anisotropically."""
     white = np.tile(np.random.default_rng(seed).standard_normal(shape).astype(np.float32), (3, 3))
     f = cv2.GaussianBlur(white, (0, 0), sigma_x, sigmaY=sigma_y)[shape[0]:2 * shape[0], shape[1]:2 * shape[1]]
     return (f - f.mean()) / f.std()
 
 
-TEXTURE_SIZE = 256
-SKIN_MAP = 0.5 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 6.0, 6.0, 1) + 0.6 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 0.6, 0.6, 2) \
-    + 0.3 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 1.5, 0.7, 3)
-LASH_MAP = np.clip(0.5 + 0.4 * _texture((TEXTURE_SIZE, TEXTURE_SIZE), 0.35, 1.6, 4), 0, 1)
+def _periodic_windows(texture: np.ndarray, h: int, w: int) -> np.ndarray:
+    """View of every (h, w) window of a periodic texture: [oy, ox] is the window at that offset."""
+    size_y, size_x = texture.shape
+    wrapped = np.pad(texture, ((0, h), (0, w)), mode="wrap")
+    return sliding_window_view(wrapped, (h, w))[:size_y, :size_x]
 
 
-def _tile(texture: np.ndarray, b: "Batch", h: int, w: int) -> np.ndarray:
-    """(N, h, w) window of a texture at each render's own offset (a gather, no per-image loop)."""
-    rng_off = (b.texture_offset[:, :, None, None] + np.stack(np.mgrid[0:h, 0:w])[None]) % TEXTURE_SIZE
-    return texture[rng_off[:, 0], rng_off[:, 1]]
+TEXTURE_SIZE = 256  # grid-cell textures (skin blotches and pores, brow hair, lashes)
+SKIN_MAP = _periodic_windows(0.9 * _texture((256, 256), 7.0, 7.0, 1) + 0.25 * _texture((256, 256), 0.8, 0.8, 2)
+                             + 0.3 * _texture((256, 256), 2.0, 0.7, 3), GRID_H, GRID_W)
+HAIR_MAP = _periodic_windows(np.clip(0.5 + 0.45 * _texture((256, 256), 2.5, 0.45, 4), 0, 1), GRID_H, GRID_W)
+LASH_WIN = _periodic_windows(np.clip(0.5 + 0.5 * _texture((256, 256), 0.4, 1.8, 5), 0, 1), EYE_WIN_H, EYE_WIN_W)
+DETAIL_SIZE = 512   # full-resolution pores, int16 grey-level offsets
+DETAIL_MAP = _periodic_windows(np.round(2.5 * _texture((512, 512), 0.8, 0.8, 6)).astype(np.int16), CANVAS_H, CANVAS_W)
 
 
-def skin_profile(b: Batch, y) -> np.ndarray:
-    """Background skin luminance (float32) at canvas rows y, broadcast over the batch."""
-    shape = (-1,) + (1,) * (np.ndim(y) - 1)
-    skin, grad = b.skin.astype(np.float32).reshape(shape), b.gradient.astype(np.float32).reshape(shape)
-    return skin * (1 + grad * (np.asarray(y, np.float32) - CANVAS_H / 2) / (CANVAS_H / 2))
+def _col(a) -> np.ndarray:
+    return np.asarray(a, np.float32)[:, None, None]
 
 
 def _ramp(x):
-    """Edge coverage at signed distance x (in grid steps): a linear anti-aliasing ramp."""
+    """Edge coverage at signed distance x (in grid cells): a linear anti-aliasing ramp."""
     return np.clip(x + 0.5, 0.0, 1.0)
 
 
-def render_windows(b: Batch) -> np.ndarray:
-    """(N, WINDOW_H/SCALE, WINDOW_W/SCALE) uint8 luminance of the eye windows.
-
-    Terms that depend on x or y alone stay (N, 1, W) / (N, H, 1) and broadcast; the iris, pupil
-    and highlight are drawn on a small patch around each iris, the cost that matters at ~1 ms/image.
-    """
-    s, col = b.shape.astype(np.float32), (lambda a: np.asarray(a, np.float32)[:, None, None])
-    n, h, w = len(s), WINDOW_H // SCALE, WINDOW_W // SCALE
-    X = col(b.window_x0) + SCALE * np.arange(w, dtype=np.float32)[None, None, :] + (SCALE - 1) / 2
-    Y = col(b.window_y0) + SCALE * np.arange(h, dtype=np.float32)[None, :, None] + (SCALE - 1) / 2
-    t, inside, y_up, _ = geo.opening_coords(s, X, Y)
-    width = col(s.width)
-    # skin: background profile, lit from one side, a soft crease above the upper lid, dark lid rims
-    crease_y = y_up - 0.13 * width * np.clip(1 - 0.7 * t * t, 0, None)
-    q = (Y - crease_y) / (0.045 * width)
-    crease = np.clip(1 - q * q, 0, None) * np.clip(1.3 - np.abs(t), 0, 1)
-    light = 1 + 0.12 * ((X - col(s.cx)) * col(np.cos(b.light_angle)) + (Y - col(s.cy)) * col(np.sin(b.light_angle))) / width
-    rim = np.clip(1 + inside / (0.03 * width), 0, 1) * (inside < 0) * (np.abs(t) < 1)
-    background = skin_profile(b, Y)
-    socket = np.exp(-((X - col(s.cx)) / (0.7 * width)) ** 2 - ((Y - col(s.cy)) / (0.4 * width)) ** 2)
-    skin_tex = 1 + col(b.texture) * _tile(SKIN_MAP, b, h, w)
-    # lashes: a dark line of strands above the upper lid, thicker towards the outer corner; fainter below
-    above = (y_up - Y) / (0.05 * width)
-    strands = _tile(LASH_MAP, b, h, w)
-    lash = np.clip(1.3 - above, 0, 1) * (above > -0.3) * np.clip(1.2 - t * t, 0, 1) * (0.7 + 0.5 * strands) * (1 + 0.25 * t)
-    below = (Y - geo.lid_curves(s, t)[2]) / (0.02 * width)
-    lower = np.clip(1 - np.abs(below - 1.5) / 1.5, 0, 1) * np.clip(1 - t * t, 0, 1)
-    img = background * light * skin_tex * (1 - 0.15 * socket) * np.clip(1 - 0.25 * crease - 0.4 * rim - 0.8 * lash
-                                                                       - 0.25 * lower * strands, 0.04, None)
-    # sclera: darker towards the corners and in the upper lid's shadow
-    shadow = np.clip(1 - (Y - y_up) / (0.1 * width), 0, 1)
-    eye = col(b.sclera) * (1 - 0.3 * t ** 4) * (1 - 0.35 * shadow * shadow)
-    _draw_iris(b, s, eye)
-    img += _ramp(inside / SCALE) * (eye - img)
-    img = background + FEATHER * (img - background)  # window edges = the canvas background
-    return np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+def _grid(scale: int):
+    """Cell-centre pixel coordinates of a grid of scale x scale pixel cells: X (1, 1, W), Y (1, H, 1)."""
+    x = scale * np.arange(CANVAS_W // scale, dtype=np.float32) + (scale - 1) / 2
+    y = scale * np.arange(CANVAS_H // scale, dtype=np.float32) + (scale - 1) / 2
+    return x[None, None, :], y[None, :, None]
 
 
-def _draw_iris(b: Batch, s: geo.EyeShape, eye: np.ndarray) -> None:
-    """Iris (striated, dark limbal ring), pupil and highlight, on a patch around each iris, in place."""
-    col = lambda a: np.asarray(a, np.float32)[:, None, None]  # noqa: E731
+def _smoothstep(x):
+    x = np.clip(x, 0, 1)
+    return x * x * (3 - 2 * x)
+
+
+def _crease(b: Batch, s: geo.EyeShape, t):
+    """Row (eye widths below the centre) of the fold above the upper lid, and how far along the face
+    it runs (on past the outer corner, towards the side of the face)."""
+    mid = -_col(s.tilt) * t / 2
+    crease_y = mid - (_col(s.upper) + _col(b.crease_gap)) * (0.35 + 0.65 * np.exp(-t * t / 0.7))
+    return crease_y, _smoothstep((t + 1.3) / 0.3) * _smoothstep((2.4 - t) / 1.2)
+
+
+def _height(b: Batch, s: geo.EyeShape, U, V, t):
+    """Height field of the eye region (eye widths) and the brow's centre line. Every term is smooth:
+    a kink in a height shows as a shading edge."""
+    bump = lambda x: np.exp(-x * x)  # noqa: E731
+    eyeball = 0.3 * bump(U / 0.6) * bump((V - 0.03) / 0.36)
+    brow_y = -_col(b.brow_gap) - _col(b.brow_slope) * U + 0.25 * U * U  # brow centre line (eye widths)
+    ridge = _col(b.ridge) * bump((V - brow_y - 0.05) / 0.28) * bump((U / 1.3) ** 2)
+    crease_y, reach = _crease(b, s, t)
+    hollow = -0.15 * bump(U / 0.7) * bump((V - (crease_y + brow_y) / 2) / 0.18)
+    fold = -0.025 * bump((V - crease_y) / 0.04) * reach
+    lower_y = 0.2 + 0.1 * U * U
+    under = -_col(b.bag) * bump((V - lower_y - 0.12) / 0.08) * bump(U / 0.6)
+    return eyeball + ridge + hollow + fold + under, brow_y
+
+
+def _shade(b: Batch, h: np.ndarray, step) -> np.ndarray:
+    """Lambert shading of the height field by ambient + one directional light (1 on flat skin);
+    `step` is one grid cell in eye widths."""
+    hx = np.empty_like(h)
+    hy = np.empty_like(h)
+    hx[:, :, 1:-1] = (h[:, :, 2:] - h[:, :, :-2]) / (2 * step)
+    hx[:, :, 0], hx[:, :, -1] = hx[:, :, 1], hx[:, :, -2]
+    hy[:, 1:-1] = (h[:, 2:] - h[:, :-2]) / (2 * step)
+    hy[:, 0], hy[:, -1] = hy[:, 1], hy[:, -2]
+    el, az = b.light_elevation, b.light_angle
+    lx, ly, lz = _col(np.sin(el) * np.cos(az)), _col(np.sin(el) * np.sin(az)), _col(np.cos(el))
+    lambert = np.maximum(lz - hx * lx - hy * ly, 0) / (np.sqrt(1 + hx * hx + hy * hy) * lz)
+    amb = _col(b.ambient)
+    return amb + (1 - amb) * lambert
+
+
+def render_frames(b: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """(N, GRID_H, GRID_W) uint8 frames on the cell grid, and uint8 skin weights for the pore detail."""
+    n = len(b.shape)
+    frames = np.empty((n, GRID_H, GRID_W), np.uint8)
+    skin = np.empty((n, GRID_H, GRID_W), np.uint8)
+    for lo in range(0, n, CHUNK):
+        part = slice(lo, min(lo + CHUNK, n))
+        frames[part], skin[part] = _render_chunk(_subset(b, part))
+    return frames, skin
+
+
+def _subset(b: Batch, part: slice) -> Batch:
+    return Batch(**{k: (v[part] if isinstance(v, np.ndarray) else
+                        geo.EyeShape(**{f: a[part] for f, a in vars(v).items()}))
+                    for k, v in vars(b).items()})
+
+
+def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
+    """(N, GRID_H, GRID_W, 3) fields that vary slowly, computed on a COARSE x coarser grid and
+    upsampled: the light on the skin (shaded height field, socket, falloff), the brow's band, and
+    the signed distance (px) inside the region's mesh (linear in x, y, so upsampling keeps it)."""
+    n = len(s)
+    X, Y = _grid(COARSE)
+    W = _col(s.width)
+    U, V = (X - _col(s.cx)) / W, (Y - _col(s.cy)) / W
+    t = 2 * U
+    h, brow_y = _height(b, s, U, V, t)
+    light = _shade(b, h, COARSE / W)
+    light *= (1 - 0.15 * np.exp(-(U / 0.75) ** 2 - ((V + 0.05) / 0.4) ** 2)) \
+        * (1 + _col(b.falloff) * (U * _col(np.cos(b.light_angle)) + V * _col(np.sin(b.light_angle))))
+    band = np.clip(1 - ((V - brow_y) / _col(b.brow_thick)) ** 2, 0, 1) * np.clip(1.5 + 1.5 * U, 0, 1)
+    inside = np.full_like(light, np.inf)
+    for k in range(MESH_EDGES):
+        angle = b.mesh[:, 0] + 2 * np.pi * k / MESH_EDGES
+        along = (X - _col(s.cx + b.mesh[:, 1] * s.width)) * _col(np.cos(angle)) \
+            + (Y - _col(s.cy + b.mesh[:, 2] * s.width)) * _col(np.sin(angle))
+        inside = np.minimum(inside, _col(b.mesh[:, 3 + k] * s.width) - along)
+    coarse = np.stack([light, band, inside], -1)
+    return np.stack([cv2.resize(coarse[i], (GRID_W, GRID_H), interpolation=cv2.INTER_LINEAR) for i in range(n)])
+
+
+def _eye_window(s: geo.EyeShape) -> tuple[np.ndarray, np.ndarray]:
+    """Per-render corner (cells) of the EYE_WIN_W x EYE_WIN_H window holding the opening and its lashes."""
+    x0 = np.clip(np.round((s.cx - 0.62 * s.width) / SCALE), 0, GRID_W - EYE_WIN_W).astype(int)
+    y0 = np.clip(np.round((s.cy - 0.62 * s.width) / SCALE), 0, GRID_H - EYE_WIN_H).astype(int)
+    return x0, y0
+
+
+def _render_chunk(b: Batch) -> tuple[np.ndarray, np.ndarray]:
+    s = b.shape.astype(np.float32)
+    n = len(s)
+    X, Y = _grid(SCALE)
+    W = _col(s.width)
+    U, V = (X - _col(s.cx)) / W, (Y - _col(s.cy)) / W
+    t = 2 * U
+    smooth = _smooth_fields(b, s)
+    light, band = smooth[..., 0], smooth[..., 1]
+    mesh = _ramp(smooth[..., 2] / SCALE)
+    oy, ox = b.texture_offset[:, 0], b.texture_offset[:, 1]
+    # skin albedo: tone, blotches and pores; the brow's hair strands
+    img = _col(b.skin) * (1 + _col(b.texture) * SKIN_MAP[oy, ox]) * light
+    img *= 1 - _col(b.brow_dark) * band * (0.45 + 0.55 * HAIR_MAP[oy, ox])
+    # the lid fold: a dark line where the skin folds in, its soft shadow on the lid below it
+    crease_y, reach = _crease(b, s, t)
+    q = (V - crease_y) / 0.02
+    fold = np.clip(1 - q * q, 0, 1) + 0.3 * np.clip(q, 0, 1) * np.exp(-np.clip(q - 1, 0, None) / 2)
+    img *= 1 - _col(b.crease_dark) * np.clip(fold, 0, 1) * reach
+    # the eye, its lashes and lid margins: on a window around each eye only
+    x0, y0 = _eye_window(b.shape)
+    jj = x0[:, None, None] + np.arange(EYE_WIN_W)[None, None, :]
+    ii = y0[:, None, None] + np.arange(EYE_WIN_H)[None, :, None]
+    flat = (np.arange(n)[:, None, None] * GRID_H + ii) * GRID_W + jj
+    win = img.reshape(-1)[flat]
+    win_light = light.reshape(-1)[flat]
+    skin_w = np.ones_like(img)
+    cover, upper = _draw_eye(b, s, win, win_light, SCALE * jj.astype(np.float32) + (SCALE - 1) / 2,
+                             SCALE * ii.astype(np.float32) + (SCALE - 1) / 2)
+    img.reshape(-1)[flat] = win
+    skin_w.reshape(-1)[flat] = (1 - cover) * (1 - 0.6 * upper)
+    # the region's mesh ends at straight edges: the background shows in the frame's corners
+    bg = _col(b.background)
+    img = bg + mesh * (_col(b.exposure) * img - bg)
+    skin_w *= mesh
+    return (np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8), (skin_w * 255 + 0.5).astype(np.uint8))
+
+
+def _draw_eye(b: Batch, s: geo.EyeShape, img: np.ndarray, light: np.ndarray, X, Y) -> tuple[np.ndarray, np.ndarray]:
+    """Sclera, caruncle, iris, lid margins and lashes over the skin `img` (N, h, w) at pixel
+    coordinates X (N, 1, w), Y (N, h, 1), in place; returns the opening's coverage and the upper lashes."""
+    t, inside, y_up, y_lo = geo.opening_coords(s, X, Y)
+    W = _col(s.width)
+    # sclera darker towards the corners and under the upper lid, then iris, pupil, highlight
+    lid_shadow = np.clip(1 - (Y - y_up) / (0.12 * W), 0, 1)
+    eye = _col(b.sclera) * (1 - 0.2 * t ** 4) * (1 - 0.45 * lid_shadow * lid_shadow)
+    caruncle = np.exp(-((t + 0.93) / 0.07) ** 2)
+    eye += caruncle * (0.55 * _col(b.skin) - eye)
+    eye *= _col(0.75 + 0.25 * b.ambient) * (0.8 + 0.2 * light)
+    _draw_iris(b, s, eye, X[:, 0, 0], Y[:, 0, 0])
+    cover = _ramp(inside / SCALE)
+    img += cover * (eye - img)
+    # wet rim along the lower lid, a lit lid margin just below it
+    d_lo = (y_lo - Y) / (0.012 * W)
+    rim = np.clip(1 - t * t, 0, 1) * _col(b.exposure)
+    img += 0.1 * rim * np.exp(-(d_lo - 0.6) ** 2)
+    img *= 1 + 0.12 * rim * np.exp(-((d_lo + 2.5) / 1.5) ** 2)
+    # lashes: strands from the upper lid margin, longer and denser towards the outer corner; fainter below
+    x0, y0 = ((X[:, 0, 0] - (SCALE - 1) / 2) / SCALE).astype(int), ((Y[:, 0, 0] - (SCALE - 1) / 2) / SCALE).astype(int)
+    oy, ox = (b.texture_offset[:, 0] + y0) % TEXTURE_SIZE, (b.texture_offset[:, 1] + x0) % TEXTURE_SIZE
+    strands = LASH_WIN[oy, ox]
+    above = (y_up - Y) / (_col(b.lash_len) * W * (0.6 + 0.5 * np.clip(t + 1, 0, 2.3) / 2))
+    reach = np.clip((t + 1.0) / 0.3, 0, 1) * np.clip((1.3 - t) / 0.4, 0, 1)
+    upper = np.clip(1 - above, 0, 1) ** 1.3 * (above > -0.2) * reach * (0.1 + 0.9 * strands * strands)
+    below = (Y - y_lo) / (0.05 * W)
+    lower = np.clip(1 - np.abs(below - 0.8), 0, 1) * np.clip((t + 0.8) / 0.3, 0, 1) \
+        * np.clip((1.3 - t) / 0.4, 0, 1) * (0.4 + 0.6 * strands)
+    root = np.exp(-((y_up - Y) / (0.012 * W) - 0.6) ** 2) * reach  # the lid margin the lashes grow from
+    img *= 1 - _col(b.lashes) * np.clip(upper + 0.5 * root + 0.35 * lower, 0, 1)
+    return cover, np.clip(upper + root, 0, 1)
+
+
+def _draw_iris(b: Batch, s: geo.EyeShape, eye: np.ndarray, x_first: np.ndarray, y_first: np.ndarray) -> None:
+    """Iris (striated, collarette, dark limbal ring), pupil and highlight, on a patch around each iris,
+    in place; `eye` (N, h, w) has its first cell centred on pixel (x_first, y_first)."""
     n, h, w = eye.shape
     size = min(int(np.ceil(2 * float(s.iris.max()) / SCALE)) + 3, h, w)
     ix, iy = geo.iris_centre(s)
-    # patch corner on the window grid, kept inside the window (iris outside it is under the lids)
-    j0 = np.clip(np.round((ix - b.window_x0) / SCALE).astype(int) - size // 2, 0, w - size)
-    i0 = np.clip(np.round((iy - b.window_y0) / SCALE).astype(int) - size // 2, 0, h - size)
+    j0 = np.clip(np.round((ix - x_first) / SCALE).astype(int) - size // 2, 0, w - size)
+    i0 = np.clip(np.round((iy - y_first) / SCALE).astype(int) - size // 2, 0, h - size)
     steps = np.arange(size)
     jj, ii = j0[:, None, None] + steps[None, None, :], i0[:, None, None] + steps[None, :, None]
-    X = col(b.window_x0) + SCALE * jj.astype(np.float32) + (SCALE - 1) / 2
-    Y = col(b.window_y0) + SCALE * ii.astype(np.float32) + (SCALE - 1) / 2
+    X = _col(x_first) + SCALE * jj.astype(np.float32)
+    Y = _col(y_first) + SCALE * ii.astype(np.float32)
     rho, theta = geo.iris_coords(s, X, Y)
-    stripes = 0.16 * np.cos(11 * theta + col(b.iris_phase[:, 0])) * (0.3 + rho) \
-        + 0.08 * np.cos(23 * theta + col(b.iris_phase[:, 1]))
-    iris = col(IRIS_LEVEL[b.iris_texture]) * (1 + stripes) * (1 - 0.5 * np.clip((rho - 0.78) / 0.22, 0, 1))
-    radius = col(s.iris)
+    ph = b.iris_phase
+    stripes = (0.14 * np.cos(13 * theta + _col(ph[:, 0])) + 0.08 * np.cos(29 * theta + _col(ph[:, 1]))
+               + 0.05 * np.cos(47 * theta + _col(ph[:, 2]))) * (0.4 + rho)
+    collarette = 0.15 * np.exp(-((rho - 0.5) / 0.08) ** 2)
+    limbus = 1 - 0.6 * np.clip((rho - 0.75) / 0.25, 0, 1)
+    iris = _col(IRIS_LEVEL[b.iris_texture]) * (1 + stripes + collarette) * limbus
+    radius = _col(s.iris)
     flat = (np.arange(n)[:, None, None] * h + ii) * w + jj
     patch = eye.reshape(-1)[flat]
+    iris = iris * (0.55 + 0.45 * patch / _col(b.sclera))  # the lid's shadow and the light fall on it too
     patch += _ramp((1 - rho) * radius / SCALE) * (iris - patch)
-    patch += _ramp((col(s.pupil) - rho) * radius / SCALE) * (0.04 - patch)
-    hx = col(ix - 0.35 * s.iris * np.cos(b.light_angle))
-    hy = col(iy - 0.35 * s.iris * np.sin(b.light_angle))
-    d2 = ((X - hx) ** 2 + (Y - hy) ** 2) / (2 * (0.08 * radius) ** 2)
-    patch += 0.75 * np.exp(-d2)
+    patch += _ramp((_col(s.pupil) - rho) * radius / SCALE) * (0.03 - patch)
+    # the cornea's specular reflection of the key light: a small sharp spot (wet)
+    off = 0.35 + 0.3 * np.sin(b.light_elevation)
+    hx = _col(ix + off * s.iris * np.cos(b.light_angle))
+    hy = _col(iy + off * s.iris * np.sin(b.light_angle))
+    d2 = ((X - hx) ** 2 + (Y - hy) ** 2) / (s.iris[:, None, None] ** 2)
+    patch += 0.8 * np.exp(-d2 / (2 * 0.05 ** 2))
     eye.reshape(-1)[flat] = patch
 
 
-def _feather() -> np.ndarray:
-    """(H, W) window-grid weights fading the rendered window into the background at its border."""
-    h, w = WINDOW_H // SCALE, WINDOW_W // SCALE
-    ramp = lambda n: np.clip(np.minimum(np.arange(n), n - 1 - np.arange(n)) / 3, 0, 1)  # noqa: E731
-    return np.outer(ramp(h), ramp(w)).astype(np.float32)[None]
-
-
-FEATHER = _feather()
-
-
-def background_rows(b: Batch) -> np.ndarray:
-    """(N, 480) uint8 skin rows of every canvas (the background is a vertical gradient)."""
-    rows = skin_profile(b, np.arange(CANVAS_H, dtype=np.float32)[None])
-    return np.clip(rows * 255 + 0.5, 0, 255).astype(np.uint8)
-
-
-def compose(b: Batch, windows: np.ndarray, rows: np.ndarray, i: int) -> np.ndarray:
-    """Image i of the batch: (480, 640) uint8 background rows with the upscaled eye window pasted in."""
-    canvas = np.empty((CANVAS_H, CANVAS_W), np.uint8)
-    canvas[:] = rows[i][:, None]
-    win = cv2.resize(windows[i], (WINDOW_W, WINDOW_H), interpolation=cv2.INTER_LINEAR)
-    x0, y0 = int(b.window_x0[i]), int(b.window_y0[i])
-    xa, ya = max(x0, 0), max(y0, 0)
-    xb, yb = min(x0 + WINDOW_W, CANVAS_W), min(y0 + WINDOW_H, CANVAS_H)
-    canvas[ya:yb, xa:xb] = win[ya - y0:yb - y0, xa - x0:xb - x0]
-    return canvas
+def compose(b: Batch, frames: np.ndarray, skin: np.ndarray, i: int) -> np.ndarray:
+    """Image i of the batch: (480, 640) uint8, the grid frame upscaled plus pores where the skin is."""
+    up = cv2.resize(frames[i], (CANVAS_W, CANVAS_H), interpolation=cv2.INTER_LINEAR)
+    weight = cv2.resize(skin[i], (CANVAS_W, CANVAS_H), interpolation=cv2.INTER_LINEAR)
+    detail = DETAIL_MAP[b.detail_offset[i, 0], b.detail_offset[i, 1]]
+    out = up.astype(np.int16) + ((weight.astype(np.int16) * detail) >> 8)
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def write_renders(out_dir: Path, rng: np.random.Generator, first: int, n: int, quality: int) -> int:
     """Render images first..first+n-1 as `{i}.jpg` + `{i}.json` (UnityEyes numbers from 1)."""
     b = sample_batch(rng, n)
-    windows, rows, anns = render_windows(b), background_rows(b), eyes_annotations.annotations(b, CANVAS_H)
+    (frames, skin), anns = render_frames(b), eyes_annotations.annotations(b, CANVAS_H)
     params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     for i in range(n):
-        ok, jpg = cv2.imencode(".jpg", compose(b, windows, rows, i), params)
+        ok, jpg = cv2.imencode(".jpg", compose(b, frames, skin, i), params)
         write_file(out_dir / f"{first + i}.jpg", jpg)
         write_file(out_dir / f"{first + i}.json", json.dumps(anns[i]).encode())
     return n

@@ -1,0 +1,110 @@
+"""Eye simulator throughput, synthetic renders (640x480 UnityEyes jpg + json): renders/s and where
+one render's time goes.
+
+In one process: CPU ms per render of sampling + the JSON annotations, rendering the cell grid,
+composing the 640x480 frame (upscale + pores), the JPEG encode, json.dumps and the two file
+writes. Then, with 2 worker processes (the stage's pool, units of eyes.RENDER_BATCH renders):
+renders/s of rendering alone (everything but the encode and the writes) and of the stage's own
+`simulate_synthetic` (render + JPEG + JSON written to --tmp), wall time including pool start-up.
+
+    python -m bench.simulate_eyes                     # 1,000 renders in one process, 4,000 on 2 workers
+    python -m bench.simulate_eyes --renders 500 --pool-renders 2000 --tmp /dev/shm
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.params import load_params
+from pipeline.simulate import eyes, eyes_annotations, eyes_synthetic as syn, write_file
+
+
+def per_render_ms(n: int, quality: int, out: Path) -> dict[str, float]:
+    """CPU ms per render of each step, one process, units of RENDER_BATCH as the stage draws them."""
+    cpu = time.process_time
+    steps = dict.fromkeys(("sample+json", "render", "compose", "jpeg", "dumps", "write"), 0.0)
+    size = 0
+    for k in range(math.ceil(n / eyes.RENDER_BATCH)):
+        m = min(eyes.RENDER_BATCH, n - k * eyes.RENDER_BATCH)
+        t0 = cpu()
+        b = syn.sample_batch(np.random.default_rng([0, 0, k]), m)
+        anns = eyes_annotations.annotations(b, syn.CANVAS_H)
+        t1 = cpu()
+        frames, skin = syn.render_frames(b)
+        t2 = cpu()
+        images = [syn.compose(b, frames, skin, i) for i in range(m)]
+        t3 = cpu()
+        jpgs = [cv2.imencode(".jpg", im, [cv2.IMWRITE_JPEG_QUALITY, quality])[1] for im in images]
+        t4 = cpu()
+        texts = [json.dumps(a).encode() for a in anns]
+        t5 = cpu()
+        for i, (jpg, text) in enumerate(zip(jpgs, texts)):
+            write_file(out / f"{i + 1}.jpg", jpg)
+            write_file(out / f"{i + 1}.json", text)
+        t6 = cpu()
+        for key, (a, z) in zip(steps, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6))):
+            steps[key] += (z - a) * 1e3 / n
+        size += sum(len(j) for j in jpgs)
+    return {**steps, "kB": size / n / 1024}
+
+
+def render_unit(k: int) -> int:
+    """One unit rendered to 640x480 frames in memory (no encode, no write)."""
+    m = eyes.RENDER_BATCH
+    b = syn.sample_batch(np.random.default_rng([0, 0, k]), m)
+    eyes_annotations.annotations(b, syn.CANVAS_H)
+    frames, skin = syn.render_frames(b)
+    for i in range(m):
+        syn.compose(b, frames, skin, i)
+    return m
+
+
+def render_only_rate(n: int, workers: int) -> tuple[float, float]:
+    units = math.ceil(n / eyes.RENDER_BATCH)
+    t0 = time.perf_counter()
+    with mp.get_context("spawn").Pool(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
+        done = sum(pool.imap_unordered(render_unit, range(units)))
+    wall = time.perf_counter() - t0
+    return done / wall, wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--renders", type=int, default=1000, help="renders timed step by step in one process")
+    ap.add_argument("--pool-renders", type=int, default=4000, help="renders per 2-worker run")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--tmp", default=None, help="scratch folder (default: the system temp dir)")
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    p = load_params(args.params).eyes.simulate
+    work = Path(tempfile.mkdtemp(prefix="bench-sim-eyes-", dir=args.tmp))
+    try:
+        ms = per_render_ms(args.renders, p.jpeg_quality, work)
+        total = sum(v for k, v in ms.items() if k != "kB")
+        print("CPU ms per render, one process: " + ", ".join(f"{k} {v:.2f}" for k, v in ms.items() if k != "kB")
+              + f"; total {total:.2f} ({1e3 / total:.0f} renders/s per core), jpeg {ms['kB']:.0f} kB")
+        rate, wall = render_only_rate(args.pool_renders, args.workers)
+        print(f"render alone, {args.workers} workers: {rate:.0f} renders/s ({args.pool_renders} in {wall:.1f} s)")
+        shutil.rmtree(work)
+        t0 = time.perf_counter()
+        n = eyes.simulate_synthetic(work, replace(p, n_synthetic=args.pool_renders, workers=args.workers), 0)
+        wall = time.perf_counter() - t0
+        print(f"render + JPEG + JSON written (simulate_synthetic), {args.workers} workers: {n / wall:.0f} renders/s "
+              f"({n} in {wall:.1f} s, pool start-up included)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
