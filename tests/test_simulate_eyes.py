@@ -184,6 +184,20 @@ def test_synthetic_landmarks_outline_the_drawn_eye(raw):
     assert np.mean(np.array(iris) > 30) > 0.9, "the labelled iris is not the dark disc in the opening"
 
 
+def test_the_eye_window_holds_the_whole_eye(monkeypatch):
+    """The opening, lashes and lid margins are drawn on a window around each eye only (speed): drawn
+    on the whole frame instead, every render comes out the same, so nothing of the eye is cut off."""
+    from pipeline.simulate import eyes_synthetic as syn
+    b = syn.sample_batch(np.random.default_rng(5), 64)
+    windowed = syn.render_frames(b)
+    monkeypatch.setattr(syn, "EYE_WIN_W", syn.GRID_W)
+    monkeypatch.setattr(syn, "EYE_WIN_H", syn.GRID_H)
+    monkeypatch.setattr(syn, "LASH_WIN", syn._periodic_windows(syn.LASH_TEXTURE, syn.GRID_H, syn.GRID_W))
+    whole = syn.render_frames(b)
+    for a, c in zip(windowed, whole):
+        assert np.abs(a.astype(int) - c).max() <= 1
+
+
 def test_preview_png(raw, tmp_path):
     out = write_preview(raw, tmp_path / "figures" / "simulate-eyes.png", n=16)
     img = cv2.imread(str(out), cv2.IMREAD_GRAYSCALE)

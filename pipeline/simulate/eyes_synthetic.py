@@ -34,10 +34,10 @@ from pipeline.simulate import eyes_annotations, eyes_geometry as geo, write_file
 from pipeline.simulate.eyes_annotations import IRIS_TEXTURES
 
 CANVAS_W, CANVAS_H = 640, 480
-SCALE = 4                                       # frame rendered on SCALE x SCALE pixel cells
+SCALE = 5                                       # frame rendered on SCALE x SCALE pixel cells
 GRID_W, GRID_H = CANVAS_W // SCALE, CANVAS_H // SCALE
-COARSE = 16                                     # slowly varying fields: on COARSE x COARSE pixel cells
-EYE_WIN_W, EYE_WIN_H = 112, 96                  # cells around each eye where the opening and lashes are drawn
+COARSE = 20                                     # slowly varying fields: on COARSE x COARSE pixel cells
+EYE_WIN_W, EYE_WIN_H = 100, 77                  # cells around each eye where the opening and lashes are drawn
 CHUNK = 16                                      # renders per vectorized pass (arrays stay in cache)
 GAZE_PITCH_DEG, GAZE_YAW_DEG = 25.0, 30.0
 HEAD_POSE_DEG = 18.0                            # inside GazeML's +-20 deg filter
@@ -88,16 +88,16 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
                            tilt=tilt, iris_frac=rng.uniform(0.19, 0.22, n),
                            pupil=rng.uniform(0.28, 0.45, n))
     u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
-    mesh = np.concatenate([u(np.pi / 4 - 0.3, np.pi / 4 + 0.3)[:, None], rng.uniform(-0.25, 0.25, (n, 2)),
-                           rng.uniform(0.7, 1.2, (n, MESH_EDGES))], 1)
+    mesh = np.concatenate([u(np.pi / 4 - 0.3, np.pi / 4 + 0.3)[:, None], rng.uniform(-0.15, 0.15, (n, 2)),
+                           rng.uniform(0.72, 1.1, (n, MESH_EDGES))], 1)
     return Batch(shape, head, skin=u(0.4, 0.85), sclera=u(0.7, 0.88),
                  iris_texture=rng.integers(0, len(IRIS_TEXTURES), n), iris_phase=rng.uniform(0, 2 * np.pi, (n, 3)),
                  light_angle=rng.uniform(-np.pi, np.pi, n), light_elevation=np.radians(u(15, 60)),
                  ambient=u(0.2, 0.55), falloff=u(0.1, 0.35), exposure=u(0.8, 1.2), texture=u(0.03, 0.07),
                  texture_offset=rng.integers(0, TEXTURE_SIZE, (n, 2)),
                  detail_offset=rng.integers(0, DETAIL_SIZE, (n, 2)),
-                 brow_dark=u(0.2, 0.6), brow_gap=u(0.5, 0.72), brow_slope=tilt + u(-0.15, 0.15), brow_thick=u(0.09, 0.15),
-                 ridge=u(0.15, 0.35), crease_gap=u(0.1, 0.25), crease_dark=u(0.35, 0.65), bag=u(0.0, 0.03),
+                 brow_dark=u(0.35, 0.75), brow_gap=u(0.48, 0.68), brow_slope=tilt + u(-0.15, 0.15), brow_thick=u(0.09, 0.15),
+                 ridge=u(0.15, 0.35), crease_gap=u(0.1, 0.25), crease_dark=u(0.25, 0.5), bag=u(0.0, 0.03),
                  lashes=u(0.7, 0.9), lash_len=u(0.07, 0.11), mesh=mesh, background=np.full(n, 98 / 255))
 
 
@@ -119,9 +119,13 @@ TEXTURE_SIZE = 256  # grid-cell textures (skin blotches and pores, brow hair, la
 SKIN_MAP = _periodic_windows(0.9 * _texture((256, 256), 7.0, 7.0, 1) + 0.25 * _texture((256, 256), 0.8, 0.8, 2)
                              + 0.3 * _texture((256, 256), 2.0, 0.7, 3), GRID_H, GRID_W)
 HAIR_MAP = _periodic_windows(np.clip(0.5 + 0.45 * _texture((256, 256), 2.5, 0.45, 4), 0, 1), GRID_H, GRID_W)
-LASH_WIN = _periodic_windows(np.clip(0.5 + 0.5 * _texture((256, 256), 0.4, 1.8, 5), 0, 1), EYE_WIN_H, EYE_WIN_W)
-DETAIL_SIZE = 512   # full-resolution pores, int16 grey-level offsets
-DETAIL_MAP = _periodic_windows(np.round(2.5 * _texture((512, 512), 0.8, 0.8, 6)).astype(np.int16), CANVAS_H, CANVAS_W)
+LASH_TEXTURE = np.clip(0.5 + 0.5 * _texture((256, 256), 0.4, 3.0, 5), 0, 1)
+LASH_WIN = _periodic_windows(LASH_TEXTURE, EYE_WIN_H, EYE_WIN_W)
+DETAIL_SIZE = 512   # full-resolution pores: grey-level offsets added (PORES_UP) and taken (PORES_DOWN)
+DETAIL_SD = 2.5    # grey levels
+_pores = np.round(DETAIL_SD * _texture((DETAIL_SIZE, DETAIL_SIZE), 0.8, 0.8, 6))
+PORES_UP = _periodic_windows(np.ascontiguousarray(np.clip(_pores, 0, 255).astype(np.uint8)), CANVAS_H, CANVAS_W)
+PORES_DOWN = _periodic_windows(np.ascontiguousarray(np.clip(-_pores, 0, 255).astype(np.uint8)), CANVAS_H, CANVAS_W)
 
 
 def _col(a) -> np.ndarray:
@@ -221,13 +225,17 @@ def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
         along = (X - _col(s.cx + b.mesh[:, 1] * s.width)) * _col(np.cos(angle)) \
             + (Y - _col(s.cy + b.mesh[:, 2] * s.width)) * _col(np.sin(angle))
         inside = np.minimum(inside, _col(b.mesh[:, 3 + k] * s.width) - along)
-    coarse = np.stack([light, band, inside], -1)
-    return np.stack([cv2.resize(coarse[i], (GRID_W, GRID_H), interpolation=cv2.INTER_LINEAR) for i in range(n)])
+    coarse = np.empty(light.shape + (3,), np.float32)
+    coarse[..., 0], coarse[..., 1], coarse[..., 2] = light, band, inside
+    out = np.empty((n, GRID_H, GRID_W, 3), np.float32)
+    for i in range(n):
+        cv2.resize(coarse[i], (GRID_W, GRID_H), dst=out[i], interpolation=cv2.INTER_LINEAR)
+    return out
 
 
 def _eye_window(s: geo.EyeShape) -> tuple[np.ndarray, np.ndarray]:
     """Per-render corner (cells) of the EYE_WIN_W x EYE_WIN_H window holding the opening and its lashes."""
-    x0 = np.clip(np.round((s.cx - 0.62 * s.width) / SCALE), 0, GRID_W - EYE_WIN_W).astype(int)
+    x0 = np.clip(np.round((s.cx - 0.58 * s.width) / SCALE), 0, GRID_W - EYE_WIN_W).astype(int)
     y0 = np.clip(np.round((s.cy - 0.62 * s.width) / SCALE), 0, GRID_H - EYE_WIN_H).astype(int)
     return x0, y0
 
@@ -248,7 +256,7 @@ def _render_chunk(b: Batch) -> tuple[np.ndarray, np.ndarray]:
     img *= 1 - _col(b.brow_dark) * band * (0.45 + 0.55 * HAIR_MAP[oy, ox])
     # the lid fold: a dark line where the skin folds in, its soft shadow on the lid below it
     crease_y, reach = _crease(b, s, t)
-    q = (V - crease_y) / 0.02
+    q = (V - crease_y) / 0.028
     fold = np.clip(1 - q * q, 0, 1) + 0.3 * np.clip(q, 0, 1) * np.exp(-np.clip(q - 1, 0, None) / 2)
     img *= 1 - _col(b.crease_dark) * np.clip(fold, 0, 1) * reach
     # the eye, its lashes and lid margins: on a window around each eye only
@@ -293,8 +301,8 @@ def _draw_eye(b: Batch, s: geo.EyeShape, img: np.ndarray, light: np.ndarray, X, 
     x0, y0 = ((X[:, 0, 0] - (SCALE - 1) / 2) / SCALE).astype(int), ((Y[:, 0, 0] - (SCALE - 1) / 2) / SCALE).astype(int)
     oy, ox = (b.texture_offset[:, 0] + y0) % TEXTURE_SIZE, (b.texture_offset[:, 1] + x0) % TEXTURE_SIZE
     strands = LASH_WIN[oy, ox]
-    above = (y_up - Y) / (_col(b.lash_len) * W * (0.6 + 0.5 * np.clip(t + 1, 0, 2.3) / 2))
-    reach = np.clip((t + 1.0) / 0.3, 0, 1) * np.clip((1.3 - t) / 0.4, 0, 1)
+    above = (y_up - Y) / (_col(b.lash_len) * W * (0.6 + 0.7 * np.clip(t + 1, 0, 2.5) / 2))
+    reach = np.clip((t + 1.0) / 0.3, 0, 1) * np.clip((1.55 - t) / 0.5, 0, 1)
     upper = np.clip(1 - above, 0, 1) ** 1.3 * (above > -0.2) * reach * (0.1 + 0.9 * strands * strands)
     below = (Y - y_lo) / (0.05 * W)
     lower = np.clip(1 - np.abs(below - 0.8), 0, 1) * np.clip((t + 0.8) / 0.3, 0, 1) \
@@ -342,9 +350,9 @@ def compose(b: Batch, frames: np.ndarray, skin: np.ndarray, i: int) -> np.ndarra
     """Image i of the batch: (480, 640) uint8, the grid frame upscaled plus pores where the skin is."""
     up = cv2.resize(frames[i], (CANVAS_W, CANVAS_H), interpolation=cv2.INTER_LINEAR)
     weight = cv2.resize(skin[i], (CANVAS_W, CANVAS_H), interpolation=cv2.INTER_LINEAR)
-    detail = DETAIL_MAP[b.detail_offset[i, 0], b.detail_offset[i, 1]]
-    out = up.astype(np.int16) + ((weight.astype(np.int16) * detail) >> 8)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    oy, ox = b.detail_offset[i]
+    cv2.add(up, cv2.multiply(weight, PORES_UP[oy, ox], scale=1 / 255), dst=up)  # saturating uint8 ops
+    return cv2.subtract(up, cv2.multiply(weight, PORES_DOWN[oy, ox], scale=1 / 255), dst=up)
 
 
 def write_renders(out_dir: Path, rng: np.random.Generator, first: int, n: int, quality: int) -> int:
