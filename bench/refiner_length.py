@@ -1,9 +1,13 @@
 """Does a longer-trained refiner help the estimator? (sized for a GPU)
 
 For each number of adversarial rounds, trains R and D with the pipeline's SimGAN code and
-`<domain>.train_refiner` (plus any --set overrides), refines the synthetic split with the final
-R, runs the refine stage's annotation check, trains the estimator on the refined crops (the
-stage's budget and seed) and prints its error on the real_val split (settings are chosen there; real_test is read by evaluate alone). No files, no MLflow.
+`<domain>.train_refiner` (plus any --set overrides), refines the refine stage's source split
+(paths.REFINE_SOURCE) with the final R by the stage's own functions (pipeline/refine/shard.py;
+hands: the 96 px context crops refined whole and cut again around the refined depth, labels
+moved with the crop, pipeline/refine/context.py), runs its annotation check, trains the
+estimator on the refined crops (the stage's budget and seed) and prints its error on the
+real_val split (settings are chosen there; real_test is read by evaluate alone). No files, no
+MLflow.
 
     python -m bench.refiner_length --domain hands --steps 200 1000 3000 \\
         --set noise_channels=4 --set lam=4 --set hole_cost=0.1
@@ -19,12 +23,13 @@ import numpy as np
 import yaml
 
 from bench.estimator_error import ERROR, real_val_metrics
-from pipeline.refine.annotation_check import label_shift, summarize
+from pipeline import paths
 from pipeline.crops import normalize
 from pipeline.device import pick_device
-from pipeline.estimate.data import LabelledSplit, load_labelled
+from pipeline.estimate.data import LabelledSplit, encode_targets, load_labelled
 from pipeline.params import load_params
-from pipeline.refine.shard import batched, refine_images
+from pipeline.refine.annotation_check import summarize
+from pipeline.refine.shard import batched, finish, refine_images
 from pipeline.shards import read_samples
 from pipeline.simgan import distributed
 from pipeline.simgan.data import batch_stream, crop_shape
@@ -44,15 +49,23 @@ def train_final_refiner(params, domain: str, shards: Path, world: distributed.Wo
     return gan.final_refiner.eval()
 
 
-def refined_set(refiner, domain: str, samples: list, keep: LabelledSplit, precision: str, device) -> tuple:
-    """(the refined crops of `keep`'s keys as a LabelledSplit, per-sample annotation checks)."""
+def refined_set(refiner, domain: str, samples: list, keep: LabelledSplit, refine, device) -> tuple:
+    """(`keep`'s keys refined as refine@<domain> refines them, as a LabelledSplit; per-sample
+    annotation checks). Hands: `samples` are context crops, so crops and labels come out of
+    the stage's re-crop (shard.finish), not from `keep`."""
     refined, checks = {}, []
-    for batch in batched(samples, 512):
-        out = refine_images(refiner, batch, domain, device, precision)
-        checks.append(label_shift(domain, np.stack([s.image for s in batch]), np.stack(out), [s.meta for s in batch]))
-        refined.update({s.key: o for s, o in zip(batch, out)})
-    images = np.stack([normalize(domain, refined[k], m) for k, m in zip(keep.keys, keep.metas)])[:, None]
-    return LabelledSplit(keep.keys, images.astype(np.float32), keep.targets, keep.metas), np.concatenate(checks)
+    for batch in batched(samples, refine.batch_size):
+        out = refine_images(refiner, batch, domain, device, refine.precision)
+        images, metas, shifts = finish(batch, out, domain, {})
+        checks.append(shifts)
+        refined.update({s.key: (image, meta) for s, image, meta in zip(batch, images, metas)})
+    if missing := [k for k in keep.keys if k not in refined]:
+        raise SystemExit(f"{len(missing)} training keys are not in the refine source split, e.g. {missing[0]}")
+    pairs = [refined[k] for k in keep.keys]
+    metas = [meta for _, meta in pairs]
+    images = np.stack([normalize(domain, image, meta) for image, meta in pairs])[:, None]
+    return (LabelledSplit(keep.keys, images.astype(np.float32), encode_targets(domain, metas, "refined"), metas),
+            np.concatenate(checks))
 
 
 def main() -> None:
@@ -63,6 +76,8 @@ def main() -> None:
                     help="override <domain>.train_refiner.KEY (YAML value)")
     ap.add_argument("--shards", type=Path, help="default: data/shards/<domain>")
     ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--no-synthetic", action="store_true",
+                    help="skip the synthetic-trained estimator (seeded: the same for every --set)")
     args = ap.parse_args()
     over = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
     shards = args.shards or Path("data/shards") / args.domain
@@ -70,20 +85,21 @@ def main() -> None:
     base = load_params(args.params)
     cfg_e = base.domain(args.domain).train_estimator
     keep = load_labelled(args.domain, shards / "synthetic", max_samples=cfg_e.max_samples, seed=base.seed)
-    test = load_labelled(args.domain, shards / "real_val")
-    samples = list(read_samples(shards / "synthetic", by_node=False))
+    val = load_labelled(args.domain, shards / "real_val")
+    samples = list(read_samples(shards / paths.REFINE_SOURCE[args.domain], by_node=False))
     refine = base.domain(args.domain).refine
-    err = real_val_metrics(args.domain, keep, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
-    print(json.dumps({"synthetic": round(err, 2)}), flush=True)
+    if not args.no_synthetic:
+        err = real_val_metrics(args.domain, keep, val, cfg_e, base.seed, world.device)[ERROR[args.domain]]
+        print(json.dumps({"synthetic": round(err, 2)}), flush=True)
     for steps in args.steps:
         start = time.perf_counter()
         params = load_params(args.params, {args.domain: {"train_refiner": {**over, "steps": steps}}})
         refiner = train_final_refiner(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
-        data, checks = refined_set(refiner, args.domain, samples, keep, refine.precision, world.device)
+        data, checks = refined_set(refiner, args.domain, samples, keep, refine, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
-        err = real_val_metrics(args.domain, data, test, cfg_e, base.seed, world.device)[ERROR[args.domain]]
+        err = real_val_metrics(args.domain, data, val, cfg_e, base.seed, world.device)[ERROR[args.domain]]
         print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1), "refined": round(err, 2),
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
                           "move": check.get("move"), "check_passed": check["passed"]}), flush=True)
