@@ -247,7 +247,8 @@ class Study:
     trials: int = fld(50, ge=1, doc="answers per participant session")
     host: str = "127.0.0.1"
     port: int = fld(8765, ge=1, le=65535)
-    real_split: Literal["real_test", "real_train"] = "real_test"
+    # real_val: real_test is read by the evaluate stage alone (the evaluation protocol)
+    real_split: Literal["real_val", "real_test", "real_train"] = "real_val"
     display_px: int = fld(440, ge=32, doc="longest side of the shown image (integer upscale)")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.ingest.splits import LABELS_APART, LABELLED, SPLITS
+from pipeline.params import Params
 from pipeline.simgan.run import SPLITS as REFINER_SPLITS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,3 +51,8 @@ def test_benches_choose_on_real_val_never_on_real_test():
 def test_split_roles_are_consistent():
     assert set(LABELS_APART) | set(LABELLED) == set(SPLITS)
     assert not set(LABELS_APART) & set(LABELLED)
+
+
+def test_the_study_shows_real_val_not_real_test():
+    assert Params().study.real_split == "real_val"
+    assert yaml.safe_load((ROOT / "params.yaml").read_text())["study"]["real_split"] == "real_val"

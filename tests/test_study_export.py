@@ -57,4 +57,4 @@ def test_study_without_shards_names_the_missing_split(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text("seed: 0\n")
     result = CliRunner().invoke(app, ["eyes", "--export", "x.csv"])
-    assert result.exit_code == 1 and "data/shards/eyes/real_test" in result.output
+    assert result.exit_code == 1 and "data/shards/eyes/real_val" in result.output

@@ -1,4 +1,4 @@
-"""Small real_test + refined splits for trying the study without running the pipeline (tests,
+"""Small real_val + refined splits for trying the study without running the pipeline (tests,
 `screenshots --demo`): written with pipeline.shards like the stages write theirs."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.shards import Sample, ShardWriter
 
-SPLITS = {"real": "real_test", "synthetic": "refined"}
+SPLITS = {"real": "real_val", "synthetic": "refined"}
 
 
 CUBE_MM = 300
@@ -46,7 +46,7 @@ def meta_of(domain: str, key: str, split: str, center_d: float, run_id: str) -> 
 
 def write_demo_shards(root: str | Path, domain: str = "eyes", n: int = 24, run_id: str = "demo-run",
                       seed: int = 0) -> dict[str, Path]:
-    """root/<domain>/{real_test,refined} with `n` images each; returns label -> split dir."""
+    """root/<domain>/{real_val,refined} with `n` images each; returns label -> split dir."""
     rng = np.random.default_rng(seed)
     dirs = {}
     for label, split in SPLITS.items():

@@ -1,7 +1,7 @@
 """Screenshots of the study for the report: a scripted participant answers a short session in
 headless Chromium (random answers), then the trial page and the results page are saved.
 
-    python -m pipeline.study.screenshots                # the project's data/shards/eyes/{real_test,refined}
+    python -m pipeline.study.screenshots                # the project's data/shards/eyes/{real_val,refined}
     python -m pipeline.study.screenshots --demo         # demo shards, no pipeline run needed
 
 Answers go to a temporary database: the real study's .state/study/<domain>.db is not touched.
