@@ -277,6 +277,23 @@ def figure(sets: dict[str, np.ndarray], stats: dict, path: Path, rows: int = 2, 
     plt.close(fig)
 
 
+def frames_figure(folders: dict[str, Path], path: Path, per_row: int = 5, width: int = 256) -> None:
+    """Whole frames side by side (grey, as the bench reads them): the first `per_row` images of each
+    image folder in name order, one row per set (`--renders` only: the crops hide the framing)."""
+    rows = []
+    for name, folder in folders.items():
+        files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))[:per_row]
+        ims = [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files]
+        ims = [cv2.resize(im, (width, round(width * im.shape[0] / im.shape[1])), interpolation=cv2.INTER_AREA) for im in ims]
+        h = max(im.shape[0] for im in ims)
+        row = np.full((h + 18, per_row * (width + 4)), 255, np.uint8)
+        for i, im in enumerate(ims):
+            row[18:18 + im.shape[0], i * (width + 4):i * (width + 4) + width] = im
+        cv2.putText(row, name, (2, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 0, 1, cv2.LINE_AA)
+        rows.append(row)
+    cv2.imwrite(str(path), np.vstack(rows))
+
+
 def table(stats: dict, tests: dict) -> str:
     head = ("| set | C2ST cnn | C2ST texture | grey mean / sd | gradient energy | high-freq share | "
             "iris x, y | upper / lower lid | eye width |\n|---|---|---|---|---|---|---|---|---|")
@@ -302,6 +319,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-c2st", action="store_true", help="statistics only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--figure", type=Path)
+    ap.add_argument("--frames-figure", type=Path, help="with --renders: whole frames of every image-folder set, side by side")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
     import torch
@@ -320,6 +338,13 @@ def main(argv=None) -> int:
         a.figure.parent.mkdir(parents=True, exist_ok=True)
         figure(sets, stats, a.figure)
         print(f"figure: {a.figure}")
+    if a.frames_figure:
+        if not a.renders:
+            ap.error("--frames-figure needs --renders")
+        folders = {"reference": a.reference, **{k: Path(d) for k, _, d in (x.partition("=") for x in a.set)}}
+        a.frames_figure.parent.mkdir(parents=True, exist_ok=True)
+        frames_figure({k: d for k, d in folders.items() if not sorted(Path(d).glob("*.tar"))}, a.frames_figure)
+        print(f"frames figure: {a.frames_figure}")
     if a.json:
         a.json.write_text(json.dumps({"stats": stats, "c2st": tests}, indent=1))
     return 0
