@@ -37,7 +37,7 @@ CANVAS_W, CANVAS_H = 640, 480
 SCALE = 5                                       # frame rendered on SCALE x SCALE pixel cells
 GRID_W, GRID_H = CANVAS_W // SCALE, CANVAS_H // SCALE
 COARSE = 20                                     # slowly varying fields: on COARSE x COARSE pixel cells
-EYE_WIN_W, EYE_WIN_H = 100, 77                  # cells around each eye where the opening and lashes are drawn
+EYE_WIN_W, EYE_WIN_H = 104, 77                  # cells around each eye where the opening and lashes are drawn
 CHUNK = 16                                      # renders per vectorized pass (arrays stay in cache)
 GAZE_PITCH_DEG, GAZE_YAW_DEG = 25.0, 30.0
 HEAD_POSE_DEG = 18.0                            # inside GazeML's +-20 deg filter
@@ -235,7 +235,7 @@ def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
 
 def _eye_window(s: geo.EyeShape) -> tuple[np.ndarray, np.ndarray]:
     """Per-render corner (cells) of the EYE_WIN_W x EYE_WIN_H window holding the opening and its lashes."""
-    x0 = np.clip(np.round((s.cx - 0.58 * s.width) / SCALE), 0, GRID_W - EYE_WIN_W).astype(int)
+    x0 = np.clip(np.round((s.cx - 0.64 * s.width) / SCALE), 0, GRID_W - EYE_WIN_W).astype(int)
     y0 = np.clip(np.round((s.cy - 0.62 * s.width) / SCALE), 0, GRID_H - EYE_WIN_H).astype(int)
     return x0, y0
 
@@ -286,9 +286,11 @@ def _draw_eye(b: Batch, s: geo.EyeShape, img: np.ndarray, light: np.ndarray, X, 
     # sclera darker towards the corners and under the upper lid, then iris, pupil, highlight
     lid_shadow = np.clip(1 - (Y - y_up) / (0.12 * W), 0, 1)
     eye = _col(b.sclera) * (1 - 0.2 * t ** 4) * (1 - 0.45 * lid_shadow * lid_shadow)
-    caruncle = np.exp(-((t + 0.93) / 0.07) ** 2)
-    eye += caruncle * (0.55 * _col(b.skin) - eye)
     eye *= _col(0.75 + 0.25 * b.ambient) * (0.8 + 0.2 * light)
+    # the caruncle where caruncle_2d puts it: a moist, darker (pink) mound in the inner corner
+    r = 0.05 * W
+    d = np.sqrt(((X - _col(s.cx - 0.5 * s.width) + r) / r) ** 2 + ((Y - _col(s.cy + s.tilt * s.width / 2)) / (0.8 * r)) ** 2)
+    img -= 0.18 * np.clip((1 - d) * r / (2 * SCALE), 0, 1) * img
     _draw_iris(b, s, eye, X[:, 0, 0], Y[:, 0, 0])
     cover = _ramp(inside / SCALE)
     img += cover * (eye - img)
