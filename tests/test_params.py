@@ -55,6 +55,15 @@ def test_missing_file_and_bad_yaml(tmp_path):
         Params().domain("feet")
 
 
+def test_a_key_given_twice_is_named_with_its_line(tmp_path):
+    # plain YAML keeps the last value silently: a stale threshold above the new one would hide
+    with pytest.raises(ParamsError, match=r"(?s)duplicate key 'max_label_shift'.*line 4"):
+        load_params(write(tmp_path, "eyes:\n  refine:\n    max_label_shift: 50.0\n    max_label_shift: 100.0\n"))
+    shared = "a: &r\n  steps: 3\neyes:\n  train_refiner: *r\nhands:\n  train_refiner: *r\n"  # aliases are not duplicates
+    with pytest.raises(ParamsError, match="unknown key a"):
+        load_params(write(tmp_path, shared))
+
+
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
 def test_non_finite_numbers_are_named(tmp_path, value):
     with pytest.raises(ParamsError, match=r"eyes\.train_refiner\.lr_r: .* is not a finite number"):
