@@ -97,7 +97,7 @@ class HandIngest:
     # blocks of contiguous frames are its sequences.
     sequence_frames: int = fld(100, ge=1, doc="frames per sequence of real_dir/train (the simulator's room unit)")
     val_sequences: list[int] = fld([20, 21, 22, 23, 24], doc="sequences (frame k: (k-1) // sequence_frames) of real_dir/train "
-                                   "that form the labelled real_val split")
+                                   "that form the labelled real_val split (an entry past the folder's last frame is an error)")
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ def test_a_bad_joint_data_mat_fails_ingest_naming_the_file(tmp_path):
     (root / "test" / "joint_data.mat").write_bytes(b"")
     syn = fx.write_nyu_split(tmp_path / "syn", 3, seed=3, prefix="synthdepth")
     with pytest.raises(RejectionError, match=r"(?s)real_test: rejected 3/3 .*test/depth_1_000000\d\.png .*joint_data.mat: not a readable"):
-        ingest_hands(replace(Params(), hands=replace(Params().hands, ingest=HandIngest(size=32))), syn, root, tmp_path / "out")
+        ingest_hands(replace(Params(), hands=replace(Params().hands, ingest=HandIngest(size=32, val_sequences=[]))),
+                     syn, root, tmp_path / "out")
 
 
 def test_an_mpiigaze_day_file_missing_an_eye_is_rejected(tmp_path):

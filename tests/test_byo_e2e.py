@@ -28,11 +28,13 @@ REAL = SPLITS[1:]
 ESTIMATOR_DATA = ("synthetic", "refined", "real_train")
 
 
-def point_params(repo: Path, eyes: tuple[str, str], hands: tuple[str, str], **ingest) -> None:
+def point_params(repo: Path, eyes: tuple[str, str], hands: tuple[str, str], hands_ingest: dict | None = None,
+                 **ingest) -> None:
     doc = yaml.safe_load((repo / "params.yaml").read_text())
     for domain, (syn, real) in (("eyes", eyes), ("hands", hands)):
         doc[domain]["simulate"].update(source="folders", synthetic_dir=syn, real_dir=real)
     doc["eyes"]["ingest"].update(ingest)
+    doc["hands"]["ingest"].update(hands_ingest or {})
     (repo / "params.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
@@ -55,7 +57,8 @@ def labelled(tmp_path_factory):
               "nyu": fx.write_nyu(data / "nyu", n_train=20, n_test=16)}
     before = {k: fx.tree_digest(p) for k, p in inputs.items()}
     point_params(repo, (str(inputs["unityeyes"]), "data/raw/eyes/mpiigaze"),
-                 (str(inputs["nyu_synth"]), str(inputs["nyu"])), test_participants=["p00"], val_participants=["p03"])
+                 (str(inputs["nyu_synth"]), str(inputs["nyu"])), test_participants=["p00"], val_participants=["p03"],
+                 hands_ingest={"val_sequences": [2]})  # 20 train frames in sequences of 8: 0..2, the last is real_val
     out = dvc(repo, "repro")
     return repo, inputs, before, out
 
@@ -70,6 +73,7 @@ def test_labelled_folders_run_every_stage_and_count_every_input(labelled):
     assert eyes["real_test"]["in"] == 2 * 6 * 2                # p00 only
     assert hands["synthetic"]["in"] == 24 and hands["real_test"]["in"] == 16
     assert sum(hands[s]["in"] for s in ("real_train", "real_holdout", "real_val")) == 20
+    assert hands["real_val"]["in"] == 4  # frames 17-20
     for domain in DOMAINS:
         assert refined_count(repo, domain) == split_counts(repo, domain)["synthetic"]["written"]
         for data in ESTIMATOR_DATA:

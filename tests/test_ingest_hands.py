@@ -15,7 +15,7 @@ from pipeline.crops import hands as crops
 from pipeline.errors import PipelineError, RejectionError
 from pipeline.formats import nyu
 from pipeline.ingest.hands import ingest_hands
-from pipeline.params import HandIngest, HandSimulate, HandsDomain, Ingest, Params
+from pipeline.params import HandIngest, HandSimulate, HandsDomain, Ingest, Params, ParamsError
 from pipeline.shards import read_dataset_info, read_manifest, read_samples
 from pipeline.simulate import hands
 
@@ -101,6 +101,21 @@ def test_val_is_whole_sequences_and_holdout_a_stable_share_of_the_rest(raw, tmp_
     assert sorted(r["key"] for r in table) == sorted(s.key for s in held)
     ingest_hands(p, raw / "synthetic", raw / "real", tmp_path / "b")
     assert outputs(tmp_path / "a") == outputs(tmp_path / "b")
+
+
+def test_a_val_sequence_past_the_end_of_train_is_named_not_left_empty(raw, tmp_path):
+    """6 labelled train frames in 2-frame sequences are sequences 0..2: asking for 3 (or -1) would give a
+    real_val short of what was asked (empty here), so ingest stops, naming the key and what exists."""
+    for asked, past in (((2, 3), r"\[3\]"), ((-1,), r"\[-1\]")):
+        with pytest.raises(ParamsError, match=rf"hands\.ingest\.val_sequences: {past} past the end of .*train: "
+                                              r"its 6 frames make 3 sequence\(s\) of hands\.ingest\.sequence_frames 2 \(0\.\.2\)"):
+            ingest_hands(params(val_sequences=asked), raw / "synthetic", raw / "real", tmp_path / "out")
+        assert not (tmp_path / "out").exists()  # nothing written
+    unlabelled = tmp_path / "unlabelled"  # no joint_data.mat in train/: no real_val, val_sequences unused
+    shutil.copytree(raw / "real", unlabelled)
+    (unlabelled / "train" / "joint_data.mat").unlink()
+    counts = ingest_hands(params(val_sequences=(3,)), raw / "synthetic", unlabelled, tmp_path / "u")["counts"]
+    assert counts["real_val"]["written"] == 0 and counts["real_train"]["written"] == 6
 
 
 def test_labels_round_trip_to_the_frames_joints(ingested, raw):

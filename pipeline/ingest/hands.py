@@ -10,7 +10,8 @@
 real_val is whole sequences of the train folder (`hands.ingest.val_sequences`, frame k in sequence
 (k-1) // sequence_frames); of the other sequences a stable `ingest.holdout_fraction` of frames
 is real_holdout (pipeline/ingest/splits.py). Without a joint_data.mat in train/ there is no
-real_val: its sequences stay in real_train / real_holdout.
+real_val: its sequences stay in real_train / real_holdout. A val sequence past the folder's last
+frame is a ParamsError naming how many sequences there are (not a silently short real_val).
 
 Each frame becomes a 16-bit PNG depth crop (pipeline.crops.hands) with meta.json per the shard
 contract. Labelled splits may be cropped around their labelled joints (`center`); real_train and
@@ -34,7 +35,7 @@ from pipeline.errors import PipelineError
 from pipeline.formats import nyu, rel_source
 from pipeline.ingest.common import ingest_domain
 from pipeline.ingest.splits import LABELLED, train_or_holdout
-from pipeline.params import HandIngest, Params, to_dict
+from pipeline.params import HandIngest, Params, ParamsError, to_dict
 from pipeline.shards import Reject, Sample
 
 CONTEXT = "synthetic_context"  # each synthetic frame's context crop (pipeline/refine/context.py)
@@ -50,6 +51,7 @@ class Frame:
     joints_uvd: tuple | None = None  # the 14 evaluation joints (frame u, v px, d mm)
     joints_xyz: tuple | None = None
     problem: str = ""                # known before decoding (no label row for this PNG)
+    index: int = 0                   # frame number k of depth_K_<k>.png / the label row (1-based)
 
 
 def real_train_split(i: int, source: str, labelled: bool, p: HandIngest, holdout_fraction: float) -> str:
@@ -57,6 +59,21 @@ def real_train_split(i: int, source: str, labelled: bool, p: HandIngest, holdout
     if labelled and (i - 1) // p.sequence_frames in p.val_sequences:
         return "real_val"
     return train_or_holdout(source, holdout_fraction)
+
+
+def check_val_sequences(frames: list[Frame], p: HandIngest, train_dir: Path) -> None:
+    """A val_sequences entry past the end of real_dir/train would select no frame: real_val would be
+    silently smaller (or empty) than asked. Only labelled train folders have a real_val."""
+    if not p.val_sequences or not any(f.joints_uvd is not None for f in frames):
+        return
+    n_frames = max(f.index for f in frames)
+    n_sequences = -(-n_frames // p.sequence_frames)
+    past = sorted(s for s in set(p.val_sequences) if not 0 <= s < n_sequences)
+    if past:
+        raise ParamsError(
+            f"hands.ingest.val_sequences: {past} past the end of {train_dir}: its {n_frames} frames make "
+            f"{n_sequences} sequence(s) of hands.ingest.sequence_frames {p.sequence_frames} "
+            f"(0..{n_sequences - 1}); choose val_sequences among those")
 
 
 def list_split(split_dir: Path, split: str, kinect: int, data_root: Path, split_of=None) -> list[Frame]:
@@ -89,7 +106,7 @@ def list_split(split_dir: Path, split: str, kinect: int, data_root: Path, split_
             problem = f"no label row: joint_data.mat has {n_rows} frames, the folder {len(files)} {prefix} PNGs"
         source = rel_source(path, data_root)
         frame_split = split_of(i, source, joints is not None) if split_of else split
-        frames.append(Frame(frame_split, str(path), source, path.stem, problem=problem, **labels))
+        frames.append(Frame(frame_split, str(path), source, path.stem, problem=problem, index=i, **labels))
     if not frames:
         frames.append(Frame(split, str(split_dir), rel_source(split_dir, data_root), "none",
                             problem=f"no {prefix}_{kinect}_*.png frames and no joint_data.mat rows"))
@@ -169,8 +186,9 @@ def plan(params: Params, synthetic_dir: Path, real_dir: Path) -> tuple[list[Fram
     """(frames of all splits, picklable load(frame) -> [Sample | Reject])."""
     k = params.hands.ingest.kinect
     split_of = partial(real_train_split, p=params.hands.ingest, holdout_fraction=params.ingest.holdout_fraction)
-    frames = (list_split(synthetic_dir, "synthetic", k, Path(synthetic_dir).parent)
-              + list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent, split_of))
+    train = list_split(Path(real_dir) / "train", "real_train", k, Path(real_dir).parent, split_of)
+    check_val_sequences(train, params.hands.ingest, Path(real_dir) / "train")
+    frames = list_split(synthetic_dir, "synthetic", k, Path(synthetic_dir).parent) + train
     if has_test_folder(real_dir):
         frames += list_split(Path(real_dir) / "test", "real_test", k, Path(real_dir).parent)
     return frames, partial(load_frame, p=params.hands.ingest)
