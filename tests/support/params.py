@@ -22,9 +22,9 @@ def tiny_refiner(**overrides) -> dict:
 
 
 def write_params(path: Path, domain: str = "eyes", *, hand_size: int = HAND_SIZE, train_refiner: dict | None = None,
-                 refine: dict | None = None) -> Path:
-    """seed 0, the test crops' sizes, and `domain`'s train_refiner / refine sections (refine over TEST_REFINE)."""
-    doc = {"seed": 0, "eyes": {"ingest": {"crop_w": EYE_SHAPE[1], "crop_h": EYE_SHAPE[0]}},
+                 refine: dict | None = None, seed: int = 0) -> Path:
+    """`seed`, the test crops' sizes, and `domain`'s train_refiner / refine sections (refine over TEST_REFINE)."""
+    doc = {"seed": seed, "eyes": {"ingest": {"crop_w": EYE_SHAPE[1], "crop_h": EYE_SHAPE[0]}},
            "hands": {"ingest": {"size": hand_size}}}
     if train_refiner is not None:
         doc[domain]["train_refiner"] = train_refiner

@@ -5,7 +5,8 @@ One writer (`write_samples`) and three families of samples, each built for what 
   the annotation check can measure what a refiner moved;
 - gaze/pose (estimate, realism, report): the iris follows (pitch, yaw) and joint blobs their labels,
   so a net can learn them; `style` shifts the look so "real" differs from "synthetic";
-- domain pair (train_refiner): plain synthetic vs noisy real images, unlabelled real side.
+- domain pair (train_refiner): plain synthetic vs noisy real images, unlabelled real side;
+- easy gap (test_can_fail): synthetic = the real gaze eyes blurred, contrast and brightness changed.
 """
 from __future__ import annotations
 
@@ -171,6 +172,28 @@ def write_domain(root: Path, domain: str, n: int = 64, seed: int = 0) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), out)
     assert train_dir.exists()
+
+
+# ---------------------------------------------------------------- easy gap (test_can_fail)
+def easy_gap_image(image: np.ndarray, gain: float, offset: float, blur_sigma: float) -> np.ndarray:
+    """A real eye given a synthetic look: Gaussian blur (sigma in px), then x * gain + offset (contrast
+    and brightness), rounded back to uint8. Every image gets the same global change."""
+    from scipy.ndimage import gaussian_filter
+
+    x = gaussian_filter(image.astype(np.float64), blur_sigma, mode="nearest") * gain + offset
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def write_easy_gap_synthetic(root: Path, n: int, seed: int, gain: float, offset: float, blur_sigma: float,
+                             shard_size: int = 64) -> Path:
+    """The synthetic eyes split: labelled real-look eyes (gaze_eye_sample, style 1.0) through easy_gap_image."""
+    rng = np.random.default_rng(seed)
+
+    def sample(i: int) -> Sample:
+        s = gaze_eye_sample(rng, f"s{i:05d}", "synthetic", 1.0, True)
+        return Sample(s.key, easy_gap_image(s.image, gain, offset, blur_sigma), s.meta)
+
+    return write_samples(root / "shards" / "eyes" / "synthetic", (sample(i) for i in range(n)), shard_size)
 
 
 # ---------------------------------------------------------------- domain pair (train_refiner)
