@@ -93,7 +93,11 @@ def bench_hands(args, params) -> list[tuple[str, int, float]]:
     n_train = args.frames or hs.n_real_train
     sim = replace(hs, n_synthetic=args.n_synthetic or hs.n_synthetic, n_real_train=n_train,
                   n_real_test=max(1, n_train // 2) if args.frames else hs.n_real_test, workers=args.workers)
-    params = replace(params, ingest=replace(params.ingest, workers=args.workers))
+    # the default's real_val rooms (20-24) need 2500 frames: a quick run keeps those that exist, or its last room
+    n_rooms = -(-n_train // params.hands.ingest.sequence_frames)
+    val = [s for s in params.hands.ingest.val_sequences if s < n_rooms] or ([n_rooms - 1] if n_rooms > 1 else [])
+    params = replace(params, ingest=replace(params.ingest, workers=args.workers),
+                     hands=replace(params.hands, ingest=replace(params.hands.ingest, val_sequences=val)))
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-hands-", dir=args.tmp))
     try:
         raw = work / "raw"
