@@ -219,7 +219,8 @@ class EyesDomain:
     simulate: EyeSimulate = field(default_factory=EyeSimulate)
     ingest: EyeIngest = field(default_factory=EyeIngest)
     train_refiner: TrainRefiner = fld_of(TrainRefiner, padding="replicate", doc=(
-        "padding: zeros (the paper's) drew a border D could spot (gaze 10.6 vs 8.6 deg with replicate)"))
+        "padding: zeros (the paper's) drew a border D could spot; chosen on real_test before real_val existed, "
+        "its real_val run is pending (BENCHMARKS.md, \"Settings re-chosen on real_val\")"))
     refine: Refine = field(default_factory=Refine)
     train_estimator: TrainEstimator = fld_of(TrainEstimator, epochs=6, max_samples=4000, doc=(
         "4000 samples x 6 epochs: the eye sets' size, in about the time of the hands' 15 epochs"))
@@ -233,8 +234,9 @@ class HandsDomain:
     train_refiner: TrainRefiner = fld_of(
         TrainRefiner, padding="edge", lam=1.0, self_reg_region="foreground", batch_size=32, min_mean_change=0.005,
         doc="padding edge: zeros drew a line along the crop's edge (a tell), replicate took 1.7x the time; "
-            "self-regularization on the hand only (over all pixels, lam 0.5 and 2, R moved the joints' depth "
-            "33 and 21 mm); min_mean_change over the crop, of which the hand is ~15%")
+            "self-regularization on the hand only (real_val, bench/refiner_length.py: lam 1.0 on the hand "
+            "42.10 mm, lam 0.5 over all pixels 43.97 mm with the joints' depth moved 29 mm, failing the check); "
+            "min_mean_change over the crop, of which the hand is ~15%")
     refine: Refine = fld_of(Refine, max_label_shift=10.0, max_lost_fraction=0.2, max_label_shift_p95=25.0, doc=(
         "mm of depth at the joints still on the hand; the Kinect model itself loses 9.8% of joints to holes"))
     train_estimator: TrainEstimator = fld_of(TrainEstimator, epochs=15)

@@ -90,6 +90,8 @@ def test_empty_workspace_still_reports(tmp_path):
     text = build_report(tmp_path, tmp_path / "reports").read_text()
     assert "| gaze (eyes) | % within 7 deg | test | n/a | n/a | n/a | n/a |" in text
     assert "Protocol: settings are chosen on real_val" in text
+    protocol = next(line for line in text.splitlines() if line.startswith("Protocol:"))
+    assert protocol.count(". ") == 1  # two sentences
     assert "- n/a (no evaluation outputs yet)" in text
 
 
