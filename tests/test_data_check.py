@@ -62,10 +62,16 @@ def test_a_folder_of_crops(datasets):
 
 
 def test_nyu(datasets):
-    r = check("hands", datasets["nyu_synth"], datasets["nyu"])
+    # 10 labelled train frames are one sequence of the default 100: no room is left for real_val
+    r = check("hands", datasets["nyu_synth"], datasets["nyu"], "hands.ingest.val_sequences=[]")
     assert r.exit_code == 0, r.output
     assert "files 13, records found 12, would write 12" in block(r.output, "synthetic")
     assert "joint depth (mm)" in block(r.output, "real_test") and "depth_1_0000001" in block(r.output, "real_test")
+
+
+def test_nyu_val_sequences_past_the_end_name_the_key(datasets):
+    r = check("hands", datasets["nyu_synth"], datasets["nyu"])
+    assert r.exit_code != 0 and "hands.ingest.val_sequences" in r.output and "past the end" in r.output
 
 
 def test_unlabelled_nyu_without_test_folder_passes_and_says_so(tmp_path, datasets):
