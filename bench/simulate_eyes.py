@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.ingest import timed
 from pipeline.params import load_params
 from pipeline.simulate import eyes, eyes_annotations, eyes_synthetic as syn, write_file
 
@@ -71,10 +72,12 @@ def render_unit(k: int) -> int:
 
 def render_only_rate(n: int, workers: int) -> tuple[float, float]:
     units = math.ceil(n / eyes.RENDER_BATCH)
-    t0 = time.perf_counter()
-    with mp.get_context("spawn").Pool(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
-        done = sum(pool.imap_unordered(render_unit, range(units)))
-    wall = time.perf_counter() - t0
+
+    def run() -> int:
+        with mp.get_context("spawn").Pool(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
+            return sum(pool.imap_unordered(render_unit, range(units)))
+
+    done, wall, _ = timed(run)
     return done / wall, wall
 
 
@@ -97,9 +100,8 @@ def main() -> None:
         rate, wall = render_only_rate(args.pool_renders, args.workers)
         print(f"render alone, {args.workers} workers: {rate:.0f} renders/s ({args.pool_renders} in {wall:.1f} s)")
         shutil.rmtree(work)
-        t0 = time.perf_counter()
-        n = eyes.simulate_synthetic(work, replace(p, n_synthetic=args.pool_renders, workers=args.workers), 0)
-        wall = time.perf_counter() - t0
+        n, wall, _ = timed(lambda: eyes.simulate_synthetic(
+            work, replace(p, n_synthetic=args.pool_renders, workers=args.workers), 0))
         print(f"render + JPEG + JSON written (simulate_synthetic), {args.workers} workers: {n / wall:.0f} renders/s "
               f"({n} in {wall:.1f} s, pool start-up included)")
     finally:
