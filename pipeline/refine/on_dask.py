@@ -13,6 +13,7 @@ ships with every task, so the workers report to the flow's server.
 from __future__ import annotations
 
 import contextlib
+import os
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -33,6 +34,16 @@ def refine_shards(jobs: list[ShardJob]) -> list[ShardReport]:
     return [f.result() for f in futures]
 
 
+# A first start migrates the sqlite DB: on a busy 2-core machine that exceeds Prefect's 20 s default
+STARTUP_TIMEOUT_ENV, STARTUP_TIMEOUT_DEFAULT_S = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 180
+
+
+def startup_timeout_s() -> int:
+    """The server's startup wait, read from the environment now: Prefect reads its own settings
+    once per process, so a value set after `import prefect` (a test, `simgan`) would go unseen."""
+    return int(os.environ.get(STARTUP_TIMEOUT_ENV, STARTUP_TIMEOUT_DEFAULT_S))
+
+
 def prefect_api():
     """A context in which PREFECT_API_URL names a running server (the temporary one if none is set)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -42,7 +53,7 @@ def prefect_api():
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()  # the same singleton Prefect's own client would start
-    server.start()
+    server.start(timeout=startup_timeout_s())
     return temporary_settings({PREFECT_API_URL: server.api_url})
 
 
