@@ -44,17 +44,27 @@ def startup_timeout_s() -> int:
     return int(os.environ.get(STARTUP_TIMEOUT_ENV, STARTUP_TIMEOUT_DEFAULT_S))
 
 
+@contextlib.contextmanager
 def prefect_api():
-    """A context in which PREFECT_API_URL names a running server (the temporary one if none is set)."""
+    """A context in which PREFECT_API_URL names a running server (the temporary one if none is set).
+    A temporary server started here is stopped here: left to Prefect's atexit hook, it would log
+    to streams the interpreter has already closed."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     if PREFECT_API_URL.value():
-        return contextlib.nullcontext()
+        yield
+        return
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()  # the same singleton Prefect's own client would start
+    started_here = not server.running
     server.start(timeout=startup_timeout_s())
-    return temporary_settings({PREFECT_API_URL: server.api_url})
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if started_here:
+            server.stop()
 
 
 def run_jobs_on_dask(jobs: list[ShardJob], address: str) -> list[ShardReport]:
