@@ -56,7 +56,8 @@ class EyeSimulate:
 class EyeIngest:
     head_pose_max_deg: float = fld(20.0, gt=0, le=180, doc="GazeML's UnityEyes head-pose filter")
     test_participants: list[str] = fld(["p00", "p01", "p02", "p03", "p04"])
-    test_fraction: float = fld(0.3, gt=0, lt=1, doc="real sources without participants (h5, folder): share to real_test")
+    test_fraction: float = fld(0.3, ge=0, lt=1, doc="real sources without participants (h5, folder): share to "
+                                  "real_test (unlabelled, so 0 sends every group to real_train / real_holdout)")
     val_participants: list[str] = fld(["p15", "p16"], doc="labelled real_val: people in neither real_train nor real_test, "
                                       "on which every setting is chosen (real_test is read by evaluate alone)")
     val_fraction: float = fld(0.15, ge=0, lt=1, doc="real sources without participants: share to real_val")

@@ -90,7 +90,14 @@ def test_too_many_rejects_exit_non_zero_with_reasons(tmp_path, datasets):
     assert r.exit_code == 1
     assert "reject x1: truncated PNG" in r.output and "reject x1: not an image file (suffix '.txt'" in r.output
     assert re.search(r"FAIL real_(train|holdout): would reject 1/\d records", r.output)
-    assert "FAIL real_test: no input records at all" in r.output
+    assert "FAIL real_test" not in r.output  # unlabelled crops: real_test may be empty
+
+
+def test_unlabelled_crops_with_test_fraction_0_pass_and_say_real_test_is_absent(tmp_path, datasets):
+    crops = fx.write_crops(tmp_path / "crops", groups=("a", "b"), per_group=2)
+    r = check("eyes", datasets["gaze_h5"], crops, "eyes.ingest.test_fraction=0", "eyes.ingest.val_fraction=0")
+    assert r.exit_code == 0, r.output
+    assert "no records: the dataset has no such split" in block(r.output, "real_test")
 
 
 def test_a_bad_path_exits_non_zero_naming_the_key(datasets):

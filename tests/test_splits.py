@@ -78,3 +78,35 @@ def test_a_flat_folder_splits_by_image_and_warns(tmp_path):
     for split in ("synthetic", "real_train", "real_test"):
         info = json.loads((tmp_path / "out" / "shards" / "eyes" / split / "dataset.json").read_text())["info"]
         assert info["warnings"] == [FLAT_FOLDER_WARNING]
+
+
+def eye_params(**eye_ingest) -> Params:
+    p = params()
+    return replace(p, eyes=replace(p.eyes, ingest=replace(p.eyes.ingest, **eye_ingest)))
+
+
+def test_unlabelled_crops_with_test_fraction_0_all_go_to_the_train_pool(tmp_path):
+    # an unlabelled real_test tests nothing: test_fraction 0 (and val_fraction 0) keeps every crop for the refiner
+    crops = fx.write_crops(tmp_path / "in" / "crops", groups=("a", "b", "c", "d"), per_group=3)
+    gaze, _ = fx.write_kaggle_pair(tmp_path / "in", n=4)
+    counts = ingest_eyes(eye_params(test_fraction=0.0, val_fraction=0.0), gaze, crops, tmp_path / "out")["counts"]
+    assert counts["real_test"]["in"] == counts["real_val"]["in"] == 0
+    assert counts["real_train"]["written"] + counts["real_holdout"]["written"] == 12
+
+
+def test_unlabelled_crops_whose_groups_all_miss_real_test_still_ingest(tmp_path):
+    # few groups can all hash past test_fraction + val_fraction; ingest used to fail with
+    # "real_test: no input records at all (empty or missing input folder?)"
+    from pipeline.ingest.splits import unit_fraction
+    p = eye_params()
+    cut = p.eyes.ingest.test_fraction + p.eyes.ingest.val_fraction
+    groups = [g for g in (f"person{k:02d}" for k in range(40)) if unit_fraction(g) >= cut][:3]
+    crops = fx.write_crops(tmp_path / "in" / "crops", groups=groups, per_group=2)
+    gaze, _ = fx.write_kaggle_pair(tmp_path / "in", n=4)
+    counts = ingest_eyes(p, gaze, crops, tmp_path / "out")["counts"]
+    assert counts["real_test"]["in"] == 0 and counts["real_train"]["written"] + counts["real_holdout"]["written"] == 6
+
+
+def test_a_labelled_mpiigaze_real_test_must_still_hold_records(tmp_path):
+    from pipeline.ingest.eyes import may_be_empty
+    assert may_be_empty("mpiigaze") == () and may_be_empty("folder") == may_be_empty("h5") == ("real_test",)

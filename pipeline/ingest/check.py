@@ -124,7 +124,10 @@ def files_found(path: Path) -> int:
 
 
 def may_be_empty(domain: str, real_dir: Path) -> tuple[str, ...]:
-    """Splits the dataset may lack (hands: no test/ folder, i.e. unlabelled real data)."""
+    """Splits the dataset may lack (unlabelled real data: hands without a test/ folder, eye crops or real_gaze.h5)."""
+    if domain == "eyes":
+        from pipeline.ingest import eyes
+        return OPTIONAL + eyes.may_be_empty(eyes.detect_format(real_dir, "real"))
     if domain == "hands":
         from pipeline.ingest.hands import has_test_folder
         return OPTIONAL + (() if has_test_folder(real_dir) else ("real_test",))

@@ -21,6 +21,15 @@ from pipeline.params import Params, ParamsError, to_dict
 from pipeline.shards import Reject
 
 
+UNLABELLED_REAL = ("folder", "h5")  # real formats without labels: their real_test can test nothing
+
+
+def may_be_empty(real_format: str) -> tuple[str, ...]:
+    """Splits ingest may leave empty besides OPTIONAL: an unlabelled real source's real_test (few
+    groups can all hash past test_fraction, and test_fraction 0 asks for none)."""
+    return ("real_test",) if real_format in UNLABELLED_REAL else ()
+
+
 def detect_format(path: Path, side: str) -> str:
     """unityeyes | h5 | mpiigaze | folder, from what is at `path`."""
     path = Path(path)
@@ -166,6 +175,7 @@ def ingest_eyes(params: Params, synthetic_dir: Path, real_dir: Path, out_root: P
             "synthetic": {"path": str(synthetic_dir), "format": formats["synthetic"]},
             "real": {"path": str(real_dir), "format": formats["real"]},
             "warnings": real_warnings(real_dir, formats["real"])}
-    return {**ingest_domain("eyes", items, load, out_root, params, info), "formats": formats}
+    return {**ingest_domain("eyes", items, load, out_root, params, info, may_be_empty=may_be_empty(formats["real"])),
+            "formats": formats}
 
 ingest = ingest_eyes  # the name stages/ingest.py calls for every domain
