@@ -19,7 +19,10 @@ else
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 set +e
-pytest "$@"
+# Two workers: the end-to-end modules are chains of one-core subprocesses (a dvc stage each), so a
+# second worker nearly halves the wall time on two cores (BENCHMARKS.md, "Test suite"). Each test
+# module stays on one worker (its module fixtures run once); PYTEST_WORKERS=0 runs in one process.
+pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi

@@ -17,6 +17,15 @@ from support.ci import pytest_runtest_makereport  # noqa: F401  (CI: a skip fail
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# The modules that each run whole tiny pipelines (minutes of mostly one-core work each). Collected
+# first, so that under `pytest -n 2 --dist loadfile --no-loadscope-reorder` (scripts/test.sh) each
+# starts at once on its own worker while the other tests fill in around them.
+LONG_POLES = ("test_e2e.py", "test_byo_e2e.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONG_POLES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 def tool_env(**extra: str) -> dict[str, str]:
