@@ -47,7 +47,9 @@ def exec_tool(args: list[str], env: dict | None = None) -> None:
 def prefect_env(api_url: str | None = None) -> dict[str, str]:
     """PREFECT_HOME inside the project's state dir (set before prefect is imported)."""
     env = {"PREFECT_HOME": os.environ.get("PREFECT_HOME") or str((STATE_DIR / "prefect").resolve()),
-           # a first start migrates the sqlite DB: on a busy 2-core machine that exceeds the 20 s default
+           # a first start migrates the sqlite DB: on a busy 2-core machine that exceeds the 20 s default.
+           # Set here, before prefect is imported, for this process; stage processes that start a
+           # server read the same default from pipeline/refine/on_dask.py (which imports prefect)
            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS":
                os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false")}
