@@ -43,7 +43,7 @@ def main() -> None:
         set_threads(cfg.threads if args.threads is None else args.threads)
         shape = (params.eyes.ingest.crop_h, params.eyes.ingest.crop_w) if domain == "eyes" else (params.hands.ingest.size,) * 2
         data = fake_split(domain, shape, args.samples)
-        config = estimator_config(domain, cfg.width, shape)
+        config = estimator_config(domain, cfg.width, shape, cfg.equalize)
         timed = replace(cfg, epochs=1, max_samples=args.samples)
         fit(config, fake_split(domain, shape, cfg.batch_size), replace(timed, max_samples=cfg.batch_size), 0, device)  # warm-up
         t0 = time.perf_counter()

@@ -15,5 +15,5 @@ ERROR = {"eyes": "mean_angular_error_deg", "hands": "mean_joint_error_mm"}
 
 def real_val_metrics(domain: str, train: LabelledSplit, val: LabelledSplit, cfg: TrainEstimator, seed: int,
                       device: torch.device) -> dict:
-    model, _ = fit(estimator_config(domain, cfg.width, train.images.shape[2:]), train, cfg, seed, device)
+    model, _ = fit(estimator_config(domain, cfg.width, train.images.shape[2:], cfg.equalize), train, cfg, seed, device)
     return evaluate(domain, model, val, device, cfg.precision)[0]

@@ -39,7 +39,7 @@ def run(args, params) -> None:
     set_threads(cfg.threads)
     split_dir, labels = training_paths("data", args.domain, args.data)
     data = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=params.seed)
-    config = estimator_config(args.domain, cfg.width, data.images.shape[2:])
+    config = estimator_config(args.domain, cfg.width, data.images.shape[2:], cfg.equalize)
     name = f"{args.domain}-{args.data}"
     model_path = paths.estimator(args.domain, args.data)
     with tracking.start_run("train_estimator", name, data={args.data: split_dir},

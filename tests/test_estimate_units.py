@@ -138,3 +138,34 @@ def test_labels_file_missing_keys_is_a_clear_error(eyes_root, tmp_path):
         load_labelled("eyes", split_dir, labels_path=tmp_path / "short.parquet")
     with pytest.raises(PipelineError, match="labels file missing"):
         load_labelled("eyes", split_dir, labels_path=tmp_path / "absent.parquet")
+
+
+def test_equalize_hist_is_cv2s_mapping():
+    import cv2
+
+    from pipeline.nets.gaze import equalize_hist
+
+    rng = np.random.default_rng(0)
+    images = np.stack([rng.integers(40, 120, (35, 55)), rng.integers(0, 256, (35, 55)),
+                       np.full((35, 55), 77), np.clip(rng.normal(100, 5, (35, 55)), 0, 255)]).astype(np.uint8)
+    x = torch.from_numpy(images.astype(np.float32) / 127.5 - 1)[:, None]
+    out = ((equalize_hist(x)[:, 0] + 1) * 127.5).round().numpy().astype(np.uint8)
+    np.testing.assert_array_equal(out, np.stack([cv2.equalizeHist(im) for im in images]))
+
+
+def test_equalizing_gaze_net_ignores_monotonic_grey_changes_and_keeps_the_option_in_its_checkpoint(tmp_path):
+    from pipeline.estimate.model import build_estimator, load_estimator, save_estimator
+
+    config = estimator_config("eyes", 4, (35, 55), equalize=True)
+    torch.manual_seed(0)
+    net = build_estimator(config).eval()
+    u8 = torch.randint(0, 120, (3, 1, 35, 55)).float()
+    x, brighter = u8 / 127.5 - 1, (u8 * 2 + 10) / 127.5 - 1  # the same levels in the same order, stretched
+    assert torch.equal(net(x), net(brighter))
+    plain = build_estimator(estimator_config("eyes", 4, (35, 55)))
+    plain.load_state_dict(net.state_dict())
+    assert not torch.equal(plain.eval()(x), plain(brighter))
+    save_estimator(tmp_path / "m.pt", net, config)
+    loaded, _ = load_estimator(tmp_path / "m.pt", "eyes", (35, 55))
+    assert loaded.equalize and torch.equal(loaded(x), net(x))
+    assert "equalize" not in estimator_config("hands", 4, (32, 32), equalize=True)

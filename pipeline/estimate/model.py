@@ -1,7 +1,7 @@
 """Estimator construction and checkpoints (models/estimator-<domain>-<data>.pt).
 
 A checkpoint is `{"state_dict", "config": {"domain", "arch", "width", "height", "width_px",
-"outputs"}, "data", "mlflow_run_id", "history"}` (+ "seed_state_dicts": the weights of seeds 1..N-1
+"outputs"[, "equalize"]}, "data", "mlflow_run_id", "history"}` (+ "seed_state_dicts": the weights of seeds 1..N-1
 when train_estimator.seeds = N > 1; "state_dict" is seed 0's), loaded with weights_only=True. Loading checks
 the config against what the caller is about to feed it, so a hands model on eye crops, or a
 64x64 model on 128x128 crops, is a PipelineError naming the file rather than a shape crash.
@@ -21,15 +21,18 @@ from pipeline.nets.handpose import N_JOINTS, HandPoseNet
 ARCH = {"eyes": "gaze", "hands": "handpose"}
 
 
-def estimator_config(domain: str, width: int, shape: tuple[int, int]) -> dict:
+def estimator_config(domain: str, width: int, shape: tuple[int, int], equalize: bool = False) -> dict:
     h, w = shape
-    return {"domain": domain, "arch": ARCH[domain], "width": width, "height": h, "width_px": w,
-            "outputs": 2 if domain == "eyes" else 3 * N_JOINTS}
+    config = {"domain": domain, "arch": ARCH[domain], "width": width, "height": h, "width_px": w,
+              "outputs": 2 if domain == "eyes" else 3 * N_JOINTS}
+    if domain == "eyes" and equalize:  # absent = off: checkpoints from before the option load as they were
+        config["equalize"] = True
+    return config
 
 
 def build_estimator(config: dict) -> nn.Module:
     if config["arch"] == "gaze":
-        return GazeNet(config["width"], config["height"], config["width_px"])
+        return GazeNet(config["width"], config["height"], config["width_px"], equalize=config.get("equalize", False))
     if config["height"] != config["width_px"]:
         raise PipelineError(f"hand crops must be square, got {config['height']}x{config['width_px']}")
     return HandPoseNet(config["width"], config["height"])
