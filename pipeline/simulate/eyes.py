@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.formats import mpiigaze, pitchyaw_to_vector
+from pipeline.formats import pitchyaw_to_vector
 from pipeline.params import EyeSimulate
 from pipeline.simulate import eyes_real, eyes_synthetic
 
@@ -45,6 +45,9 @@ def _gaze(rng: np.random.Generator, n: int, mean_sd_clip) -> np.ndarray:
 
 def real_unit(out_dir: str, seed: int, n_frames: int, unit: tuple[int, int]) -> int:
     """Participant `pid`, day `day`: both eyes of each frame, right eyes stored mirrored as in MPIIGaze."""
+    # imported here, not at the top: every spawned worker imports this module to unpickle its unit,
+    # and mpiigaze's scipy.io costs a synthetic-render worker ~0.5 s of start-up it never uses
+    from pipeline.formats import mpiigaze
     pid, day = unit
     person = eyes_real.sample_person(np.random.default_rng([seed, 1, pid]))
     rng = np.random.default_rng([seed, 2, pid, day])
