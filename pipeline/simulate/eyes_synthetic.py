@@ -209,7 +209,7 @@ def _subset(b: Batch, part: slice) -> Batch:
 
 
 def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
-    """(N, GRID_H, GRID_W, 3) fields that vary slowly, computed on a COARSE x coarser grid and
+    """(3, N, GRID_H, GRID_W) fields that vary slowly, computed on a COARSE x coarser grid and
     upsampled: the light on the skin (shaded height field, socket, falloff), the brow's band, and
     the signed distance (px) inside the region's mesh (linear in x, y, so upsampling keeps it)."""
     n = len(s)
@@ -228,11 +228,11 @@ def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
         along = (X - _col(s.cx + b.mesh[:, 1] * s.width)) * _col(np.cos(angle)) \
             + (Y - _col(s.cy + b.mesh[:, 2] * s.width)) * _col(np.sin(angle))
         inside = np.minimum(inside, _col(b.mesh[:, 3 + k] * s.width) - along)
-    coarse = np.empty(light.shape + (3,), np.float32)
-    coarse[..., 0], coarse[..., 1], coarse[..., 2] = light, band, inside
-    out = np.empty((n, GRID_H, GRID_W, 3), np.float32)
-    for i in range(n):
-        cv2.resize(coarse[i], (GRID_W, GRID_H), dst=out[i], interpolation=cv2.INTER_LINEAR)
+    # planar (field first): the renderer reads each field whole, and strided channels are slower
+    out = np.empty((3, n, GRID_H, GRID_W), np.float32)
+    for k, field in enumerate((light, band, inside)):
+        for i in range(n):
+            cv2.resize(field[i], (GRID_W, GRID_H), dst=out[k, i], interpolation=cv2.INTER_LINEAR)
     return out
 
 
@@ -243,6 +243,14 @@ def _eye_window(s: geo.EyeShape) -> tuple[np.ndarray, np.ndarray]:
     return x0, y0
 
 
+def _windows(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Writeable view of every (h, w) window of each image of a (N, H, W) stack: [i, y0, x0] is
+    image i's window at corner (y0, x0). Indexed with one corner per image, it gathers or scatters
+    whole windows ~3-4x faster than fancy indexing cell by cell (one window per image, so the
+    windows written never overlap)."""
+    return sliding_window_view(a, (h, w), axis=(1, 2), writeable=True)
+
+
 def _render_chunk(b: Batch) -> tuple[np.ndarray, np.ndarray]:
     s = b.shape.astype(np.float32)
     n = len(s)
@@ -251,8 +259,8 @@ def _render_chunk(b: Batch) -> tuple[np.ndarray, np.ndarray]:
     U, V = (X - _col(s.cx)) / W, (Y - _col(s.cy)) / W
     t = 2 * U
     smooth = _smooth_fields(b, s)
-    light, band = smooth[..., 0], smooth[..., 1]
-    mesh = _ramp(smooth[..., 2] / SCALE)
+    light, band = smooth[0], smooth[1]
+    mesh = _ramp(smooth[2] / SCALE)
     oy, ox = b.texture_offset[:, 0], b.texture_offset[:, 1]
     # skin albedo: tone, blotches and pores; the brow's hair strands
     img = _col(b.skin) * (1 + _col(b.texture) * SKIN_MAP[oy, ox]) * light
@@ -266,14 +274,14 @@ def _render_chunk(b: Batch) -> tuple[np.ndarray, np.ndarray]:
     x0, y0 = _eye_window(b.shape)
     jj = x0[:, None, None] + np.arange(EYE_WIN_W)[None, None, :]
     ii = y0[:, None, None] + np.arange(EYE_WIN_H)[None, :, None]
-    flat = (np.arange(n)[:, None, None] * GRID_H + ii) * GRID_W + jj
-    win = img.reshape(-1)[flat]
-    win_light = light.reshape(-1)[flat]
+    at = (np.arange(n), y0, x0)
+    win = _windows(img, EYE_WIN_H, EYE_WIN_W)[at]
+    win_light = _windows(light, EYE_WIN_H, EYE_WIN_W)[at]
     skin_w = np.ones_like(img)
     cover, upper = _draw_eye(b, s, win, win_light, SCALE * jj.astype(np.float32) + (SCALE - 1) / 2,
                              SCALE * ii.astype(np.float32) + (SCALE - 1) / 2)
-    img.reshape(-1)[flat] = win
-    skin_w.reshape(-1)[flat] = (1 - cover) * (1 - 0.6 * upper)
+    _windows(img, EYE_WIN_H, EYE_WIN_W)[at] = win
+    _windows(skin_w, EYE_WIN_H, EYE_WIN_W)[at] = (1 - cover) * (1 - 0.6 * upper)
     # the region's mesh ends at straight edges: the background shows in the frame's corners
     bg = _col(b.background)
     img = bg + mesh * (_col(b.exposure) * img - bg)
@@ -337,8 +345,8 @@ def _draw_iris(b: Batch, s: geo.EyeShape, eye: np.ndarray, x_first: np.ndarray, 
     limbus = 1 - 0.6 * np.clip((rho - 0.75) / 0.25, 0, 1)
     iris = _col(IRIS_LEVEL[b.iris_texture]) * (1 + stripes + collarette) * limbus
     radius = _col(s.iris)
-    flat = (np.arange(n)[:, None, None] * h + ii) * w + jj
-    patch = eye.reshape(-1)[flat]
+    at = (np.arange(n), i0, j0)
+    patch = _windows(eye, size, size)[at]
     iris = iris * (0.55 + 0.45 * patch / _col(b.sclera))  # the lid's shadow and the light fall on it too
     patch += _ramp((1 - rho) * radius / SCALE) * (iris - patch)
     patch += _ramp((_col(s.pupil) - rho) * radius / SCALE) * (0.03 - patch)
@@ -348,7 +356,7 @@ def _draw_iris(b: Batch, s: geo.EyeShape, eye: np.ndarray, x_first: np.ndarray, 
     hy = _col(iy + off * s.iris * np.sin(b.light_angle))
     d2 = ((X - hx) ** 2 + (Y - hy) ** 2) / (s.iris[:, None, None] ** 2)
     patch += 0.8 * np.exp(-d2 / (2 * 0.05 ** 2))
-    eye.reshape(-1)[flat] = patch
+    _windows(eye, size, size)[at] = patch
 
 
 def compose(b: Batch, frames: np.ndarray, skin: np.ndarray, i: int, scratch: np.ndarray | None = None) -> np.ndarray:
