@@ -294,8 +294,11 @@ def _draw_eye(b: Batch, s: geo.EyeShape, img: np.ndarray, light: np.ndarray, X, 
     coordinates X (N, 1, w), Y (N, h, 1), in place; returns the opening's coverage and the upper lashes."""
     t, inside, y_up, y_lo = geo.opening_coords(s, X, Y)
     W = _col(s.width)
+    # px above the upper lid and below the lower one, each an (N, h, 1) x (N, 1, w) outer
+    # difference (slow to broadcast), made once: a - b == -(b - a) exactly, so the terms keep their bits
+    up, lo = y_up - Y, Y - y_lo
     # sclera darker towards the corners and under the upper lid, then iris, pupil, highlight
-    lid_shadow = np.clip(1 - (Y - y_up) / (0.12 * W), 0, 1)
+    lid_shadow = np.clip(1 + up / (0.12 * W), 0, 1)
     eye = _col(b.sclera) * (1 - 0.2 * t ** 4) * (1 - 0.45 * lid_shadow * lid_shadow)
     eye *= _col(0.75 + 0.25 * b.ambient) * (0.8 + 0.2 * light)
     # the caruncle where caruncle_2d puts it: a moist, darker (pink) mound in the inner corner
@@ -306,7 +309,7 @@ def _draw_eye(b: Batch, s: geo.EyeShape, img: np.ndarray, light: np.ndarray, X, 
     cover = _ramp(inside / SCALE)
     img += cover * (eye - img)
     # wet rim along the lower lid, a lit lid margin just below it
-    d_lo = (y_lo - Y) / (0.012 * W)
+    d_lo = -lo / (0.012 * W)
     rim = np.clip(1 - t * t, 0, 1) * _col(b.exposure)
     img += 0.1 * rim * np.exp(-(d_lo - 0.6) ** 2)
     img *= 1 + 0.12 * rim * np.exp(-((d_lo + 2.5) / 1.5) ** 2)
@@ -314,13 +317,13 @@ def _draw_eye(b: Batch, s: geo.EyeShape, img: np.ndarray, light: np.ndarray, X, 
     x0, y0 = ((X[:, 0, 0] - (SCALE - 1) / 2) / SCALE).astype(int), ((Y[:, 0, 0] - (SCALE - 1) / 2) / SCALE).astype(int)
     oy, ox = (b.texture_offset[:, 0] + y0) % TEXTURE_SIZE, (b.texture_offset[:, 1] + x0) % TEXTURE_SIZE
     strands = LASH_WIN[oy, ox]
-    above = (y_up - Y) / (_col(b.lash_len) * W * (0.6 + 0.7 * np.clip(t + 1, 0, 2.5) / 2))
+    above = up / (_col(b.lash_len) * W * (0.6 + 0.7 * np.clip(t + 1, 0, 2.5) / 2))
     reach = np.clip((t + 1.0) / 0.3, 0, 1) * np.clip((1.55 - t) / 0.5, 0, 1)
     upper = np.clip(1 - above, 0, 1) ** 1.3 * (above > -0.2) * reach * (0.1 + 0.9 * strands * strands)
-    below = (Y - y_lo) / (0.05 * W)
+    below = lo / (0.05 * W)
     lower = np.clip(1 - np.abs(below - 0.8), 0, 1) * np.clip((t + 0.8) / 0.3, 0, 1) \
         * np.clip((1.3 - t) / 0.4, 0, 1) * (0.4 + 0.6 * strands)
-    root = np.exp(-((y_up - Y) / (0.012 * W) - 0.6) ** 2) * reach  # the lid margin the lashes grow from
+    root = np.exp(-(up / (0.012 * W) - 0.6) ** 2) * reach  # the lid margin the lashes grow from
     img *= 1 - _col(b.lashes) * np.clip(upper + 0.5 * root + 0.35 * lower, 0, 1)
     return cover, np.clip(upper + root, 0, 1)
 
