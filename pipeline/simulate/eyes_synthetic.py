@@ -196,9 +196,12 @@ def render_frames(b: Batch) -> tuple[np.ndarray, np.ndarray]:
     n = len(b.shape)
     frames = np.empty((n, GRID_H, GRID_W), np.uint8)
     skin = np.empty((n, GRID_H, GRID_W), np.uint8)
+    # the slowly varying fields for the whole batch at once: on their small grid, per-call overhead
+    # rather than arithmetic sets the cost, so chunks of CHUNK would pay it N / CHUNK times
+    coarse = _coarse_fields(b, b.shape.astype(np.float32))
     for lo in range(0, n, CHUNK):
         part = slice(lo, min(lo + CHUNK, n))
-        frames[part], skin[part] = _render_chunk(_subset(b, part))
+        frames[part], skin[part] = _render_chunk(_subset(b, part), coarse[:, part])
     return frames, skin
 
 
@@ -208,11 +211,10 @@ def _subset(b: Batch, part: slice) -> Batch:
                     for k, v in vars(b).items()})
 
 
-def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
-    """(3, N, GRID_H, GRID_W) fields that vary slowly, computed on a COARSE x coarser grid and
-    upsampled: the light on the skin (shaded height field, socket, falloff), the brow's band, and
-    the signed distance (px) inside the region's mesh (linear in x, y, so upsampling keeps it)."""
-    n = len(s)
+def _coarse_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
+    """(3, N, h, w) fields that vary slowly, on the COARSE x COARSE pixel grid (upsampled by
+    _smooth_fields): the light on the skin (shaded height field, socket, falloff), the brow's band,
+    and the signed distance (px) inside the region's mesh (linear in x, y, so upsampling keeps it)."""
     X, Y = _grid(COARSE)
     W = _col(s.width)
     U, V = (X - _col(s.cx)) / W, (Y - _col(s.cy)) / W
@@ -228,11 +230,16 @@ def _smooth_fields(b: Batch, s: geo.EyeShape) -> np.ndarray:
         along = (X - _col(s.cx + b.mesh[:, 1] * s.width)) * _col(np.cos(angle)) \
             + (Y - _col(s.cy + b.mesh[:, 2] * s.width)) * _col(np.sin(angle))
         inside = np.minimum(inside, _col(b.mesh[:, 3 + k] * s.width) - along)
-    # planar (field first): the renderer reads each field whole, and strided channels are slower
-    out = np.empty((3, n, GRID_H, GRID_W), np.float32)
-    for k, field in enumerate((light, band, inside)):
-        for i in range(n):
-            cv2.resize(field[i], (GRID_W, GRID_H), dst=out[k, i], interpolation=cv2.INTER_LINEAR)
+    return np.stack([light, band, inside])
+
+
+def _smooth_fields(coarse: np.ndarray) -> np.ndarray:
+    """The coarse fields (3, N, h, w) upsampled to the cell grid, (3, N, GRID_H, GRID_W): planar
+    (field first), as the renderer reads each field whole and strided channels are slower."""
+    out = np.empty(coarse.shape[:2] + (GRID_H, GRID_W), np.float32)
+    for k in range(len(coarse)):
+        for i in range(coarse.shape[1]):
+            cv2.resize(coarse[k, i], (GRID_W, GRID_H), dst=out[k, i], interpolation=cv2.INTER_LINEAR)
     return out
 
 
@@ -251,14 +258,14 @@ def _windows(a: np.ndarray, h: int, w: int) -> np.ndarray:
     return sliding_window_view(a, (h, w), axis=(1, 2), writeable=True)
 
 
-def _render_chunk(b: Batch) -> tuple[np.ndarray, np.ndarray]:
+def _render_chunk(b: Batch, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s = b.shape.astype(np.float32)
     n = len(s)
     X, Y = _grid(SCALE)
     W = _col(s.width)
     U, V = (X - _col(s.cx)) / W, (Y - _col(s.cy)) / W
     t = 2 * U
-    smooth = _smooth_fields(b, s)
+    smooth = _smooth_fields(coarse)
     light, band = smooth[0], smooth[1]
     mesh = _ramp(smooth[2] / SCALE)
     oy, ox = b.texture_offset[:, 0], b.texture_offset[:, 1]
