@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import multiprocessing as mp
+import os
 import shutil
 import tempfile
 import time
@@ -76,15 +77,21 @@ def render_unit(k: int) -> int:
     return m
 
 
-def render_only_rate(n: int, workers: int) -> tuple[float, float]:
+def render_only_rate(n: int, workers: int) -> tuple[int, float, float]:
     units = math.ceil(n / eyes.RENDER_BATCH)
 
     def run() -> int:
         with mp.get_context("spawn").Pool(workers, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
             return sum(pool.imap_unordered(render_unit, range(units)))
 
-    done, wall, _ = timed(run)
-    return done / wall, wall
+    return timed(run)
+
+
+def rates(n: int, wall: float, cpu: float, workers: int) -> str:
+    """Wall rate, and the CPU seconds behind it (workers' start-up included): on a shared machine
+    the wall rate measures the other jobs too, CPU time the cost itself."""
+    return (f"{n / wall:.0f} renders/s ({n} in {wall:.1f} s, pool start-up included; {cpu:.1f} CPU-s, "
+            f"{n / cpu:.0f} renders per CPU-s, so at most {workers * n / cpu:.0f}/s on {workers} free cores)")
 
 
 def main() -> None:
@@ -98,18 +105,20 @@ def main() -> None:
     cv2.setNumThreads(1)
     p = load_params(args.params).eyes.simulate
     work = Path(tempfile.mkdtemp(prefix="bench-sim-eyes-", dir=args.tmp))
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs; JPEG quality {p.jpeg_quality}; "
+          f"writing to {work.parent}")
     try:
         ms = per_render_ms(args.renders, p.jpeg_quality, work)
         total = sum(v for k, v in ms.items() if k != "kB")
         print("CPU ms per render, one process: " + ", ".join(f"{k} {v:.2f}" for k, v in ms.items() if k != "kB")
               + f"; total {total:.2f} ({1e3 / total:.0f} renders/s per core), jpeg {ms['kB']:.0f} kB")
-        rate, wall = render_only_rate(args.pool_renders, args.workers)
-        print(f"render alone, {args.workers} workers: {rate:.0f} renders/s ({args.pool_renders} in {wall:.1f} s)")
+        print(f"render alone, {args.workers} workers: "
+              + rates(*render_only_rate(args.pool_renders, args.workers), args.workers))
         shutil.rmtree(work)
-        n, wall, _ = timed(lambda: eyes.simulate_synthetic(
+        n, wall, cpu = timed(lambda: eyes.simulate_synthetic(
             work, replace(p, n_synthetic=args.pool_renders, workers=args.workers), 0))
-        print(f"render + JPEG + JSON written (simulate_synthetic), {args.workers} workers: {n / wall:.0f} renders/s "
-              f"({n} in {wall:.1f} s, pool start-up included)")
+        print(f"render + JPEG + JSON written (simulate_synthetic), {args.workers} workers: "
+              + rates(n, wall, cpu, args.workers))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
