@@ -48,7 +48,7 @@ class EyeSimulate:
     n_synthetic: int = fld(6000, ge=1, doc="UnityEyes-style renders")
     n_participants: int = fld(17, ge=2, doc="real-like participants p00..pNN")
     n_per_participant: int = fld(400, ge=1, doc="frames per participant; a frame holds a left and a right eye")
-    jpeg_quality: int = fld(75, ge=10, le=100, doc="synthetic renders; UnityEyes' own jpgs use the IJG quality-75 tables")
+    jpeg_quality: int = fld(75, ge=10, le=100, doc="synthetic renders; UnityEyes' own jpgs use IJG quality 75")
     workers: int = fld(2, ge=1, doc="render processes")
 
 
