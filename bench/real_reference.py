@@ -20,6 +20,13 @@ Per set against the reference it reports:
   upper and lower eyelid rows (strongest vertical edges above / below it), eye width (span of
   columns with strong vertical edges) over crop width.
 Each set is subsampled to the reference's size for the C2ST, so both classes weigh the same.
+
+With `--renders --landmarks CSV` it also reports the framing of the whole frames, measured from
+landmarks rather than the finder: eye width (the interior margin's horizontal extent, corner to
+corner) and visible iris width, over the frame width. Renders with UnityEyes JSON are measured
+from their labels; the references from the CSV (`bench/data/unityeyes2-reference-landmarks.csv`,
+hand-read eye corners of the 10 UnityEyes2 references). The finder's eye width on the centred box
+scatters over 0.24-1.00 on those references (lid folds, lashes), too wide to judge +-10 %.
 """
 from __future__ import annotations
 
@@ -72,6 +79,50 @@ def load_set(path: Path, n_max: int, seed: int, renders: bool = False) -> np.nda
     if len(x) > n_max:
         x = x[np.sort(rng.choice(len(x), n_max, replace=False))]
     return x
+
+
+# ---------------------------------------------------------------- framing from landmarks
+def read_landmarks(path: Path) -> dict[str, tuple[float, float]]:
+    """file name -> (eye width, visible iris width) in px from a landmarks CSV (`#` lines are comments;
+    an empty iris column, a hidden iris, reads as nan)."""
+    import csv
+    rows = csv.DictReader(line for line in Path(path).read_text().splitlines() if not line.startswith("#"))
+    out = {}
+    for r in rows:
+        iris = (float(r["iris_right_x"]) - float(r["iris_left_x"])) if r["iris_left_x"] else np.nan
+        out[r["file"]] = (abs(float(r["outer_x"]) - float(r["inner_x"])), iris)
+    return out
+
+
+def frame_framing(folder: Path, landmarks: dict | None, n_max: int = 2000) -> np.ndarray:
+    """(N, 2) eye width and iris width over frame width for the renders in `folder`: from each
+    image's UnityEyes JSON when it has one (interior_margin_2d, iris_2d), else from `landmarks`."""
+    from pipeline.formats.unityeyes import parse_points
+    rows = []
+    for f in sorted(p for p in Path(folder).iterdir() if p.suffix.lower() == ".jpg")[:n_max]:
+        w = cv2.imread(str(f), cv2.IMREAD_REDUCED_GRAYSCALE_8).shape[1] * 8
+        ann = json.loads(f.with_suffix(".json").read_text()) if f.with_suffix(".json").exists() else {}
+        if "interior_margin_2d" in ann:
+            margin, iris = parse_points(ann, "interior_margin_2d", 0), parse_points(ann, "iris_2d", 0)
+            rows.append((np.ptp(margin[:, 0]) / w, np.ptp(iris[:, 0]) / w))
+        elif landmarks and f.name in landmarks:
+            rows.append(tuple(v / w for v in landmarks[f.name]))
+    return np.array(rows, float).reshape(-1, 2)
+
+
+def framing_table(framing: dict[str, np.ndarray]) -> str:
+    ref = framing.get("reference")
+    rows = ["| set | n | eye width / frame width (sd) | vs reference | iris width / frame width (n) | iris / eye width |",
+            "|---|---|---|---|---|---|"]
+    for name, f in framing.items():
+        if not len(f):
+            continue
+        eye, iris = f[:, 0], f[:, 1][np.isfinite(f[:, 1])]
+        both = f[np.isfinite(f[:, 1])]
+        vs = f"{eye.mean() / ref[:, 0].mean() - 1:+.0%}" if ref is not None and len(ref) and name != "reference" else "-"
+        rows.append(f"| {name} | {len(f)} | {eye.mean():.3f} ({eye.std():.3f}) | {vs} | "
+                    f"{iris.mean():.3f} ({len(iris)}) | {(both[:, 1] / both[:, 0]).mean():.2f} |")
+    return "\n".join(rows)
 
 
 # ---------------------------------------------------------------- statistics
@@ -320,8 +371,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--figure", type=Path)
     ap.add_argument("--frames-figure", type=Path, help="with --renders: whole frames of every image-folder set, side by side")
+    ap.add_argument("--landmarks", type=Path,
+                    help="with --renders: CSV of the references' hand-read eye corners and iris edges (framing table)")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args(argv)
+    if a.landmarks and not a.renders:
+        ap.error("--landmarks needs --renders")
     import torch
     torch.set_num_threads(1)
     sets = {"reference": load_set(a.reference, a.max_samples, a.seed, a.renders)}
@@ -345,8 +400,15 @@ def main(argv=None) -> int:
         a.frames_figure.parent.mkdir(parents=True, exist_ok=True)
         frames_figure({k: d for k, d in folders.items() if not sorted(Path(d).glob("*.tar"))}, a.frames_figure)
         print(f"frames figure: {a.frames_figure}")
+    framing = {}
+    if a.landmarks:
+        marks = read_landmarks(a.landmarks)
+        folders = {"reference": a.reference, **{k: Path(d) for k, _, d in (x.partition("=") for x in a.set)}}
+        framing = {k: frame_framing(d, marks, a.max_samples) for k, d in folders.items()}
+        print(framing_table(framing))
     if a.json:
-        a.json.write_text(json.dumps({"stats": stats, "c2st": tests}, indent=1))
+        a.json.write_text(json.dumps({"stats": stats, "c2st": tests,
+                                      "framing": {k: v.tolist() for k, v in framing.items()}}, indent=1))
     return 0
 
 

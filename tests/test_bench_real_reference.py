@@ -46,3 +46,20 @@ def test_cli_writes_table_figure_and_json(tmp_path):
     import json
     out = json.loads((tmp_path / "r.json").read_text())
     assert out["c2st"]["other"]["texture"]["acc"] > 0.8
+
+
+def test_framing_reads_render_labels_and_hand_read_landmarks(tmp_path):
+    """Eye and iris width over the frame: from a render's UnityEyes JSON, else from the landmarks CSV."""
+    from pipeline.simulate import eyes_synthetic
+    renders, refs = tmp_path / "renders", tmp_path / "refs"
+    renders.mkdir(), refs.mkdir()
+    eyes_synthetic.write_renders(renders, np.random.default_rng(0), 1, 3, 75)
+    for name in ("30.jpg", "33.jpg", "99.jpg"):  # 99: no landmarks, skipped
+        cv2.imwrite(str(refs / name), np.full((480, 640), 128, np.uint8))
+    marks = rr.read_landmarks(Path(__file__).parents[1] / "bench" / "data" / "unityeyes2-reference-landmarks.csv")
+    assert len(marks) == 10 and marks["30.jpg"] == (220, 140) and np.isnan(marks["33.jpg"][1])
+    ref = rr.frame_framing(refs, marks)
+    assert ref.shape == (2, 2) and np.allclose(ref[0], [220 / 640, 140 / 640])
+    ours = rr.frame_framing(renders, None)
+    assert ours.shape == (3, 2) and (0.28 < ours[:, 0]).all() and (ours[:, 0] < 0.42).all()
+    assert "| reference | 2 |" in rr.framing_table({"reference": ref, "renders": ours})

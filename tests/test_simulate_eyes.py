@@ -122,7 +122,9 @@ def test_synthetic_landmarks_match_the_pixels(crops):
     """The iris the finder sees is where the labels say it is (crop transform and labels agree)."""
     found = np.array([iris_xy(s.image) for s in crops["synthetic"]], float)
     labelled = np.array([s.meta["labels"]["landmarks"]["iris_center"] for s in crops["synthetic"]])
-    assert np.median(np.linalg.norm(found - labelled, axis=1)) < 2.5
+    # 3 px: the label is the whole limbus' centre, the finder sees what the lids leave of an iris
+    # 0.63 of the eye's width (UnityEyes' proportion), so it sits a little off where a lid cuts it
+    assert np.median(np.linalg.norm(found - labelled, axis=1)) < 3.0
 
 
 _spec = importlib.util.spec_from_file_location("real_reference", Path(__file__).parents[1] / "bench" / "real_reference.py")
@@ -149,7 +151,8 @@ def test_synthetic_renders_match_unityeyes_framing_and_statistics(raw):
     for i in range(1, 201):
         margin = unityeyes.parse_annotation(json.loads((raw / "synthetic" / f"{i}.json").read_text()), 480)["interior_margin"]
         widths.append(np.ptp(margin[:, 0]) / 640)
-    assert 0.35 < np.min(widths) and np.max(widths) < 0.6, "eye corner-to-corner width over the frame's"
+    # the references' hand-read corners (bench/data/unityeyes2-reference-landmarks.csv): 0.347 of the frame
+    assert abs(np.mean(widths) / 0.347 - 1) <= 0.10, f"eye corner-to-corner width {np.mean(widths):.3f} of the frame's"
 
 
 def test_synthetic_crops_frame_the_eye_as_before(crops):

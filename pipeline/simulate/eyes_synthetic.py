@@ -1,8 +1,8 @@
 """The synthetic domain: clean UnityEyes-style renders (640x480 jpg + UnityEyes json).
 
-Framing as UnityEyes' renders: the eye region fills the frame (the eye opening ~0.4 of its
-width, the brow along the top, the cheek below, the background showing where the region's mesh
-ends in the corners). Appearance model "rendered", photoreal but clean:
+Framing as UnityEyes' renders: the eye region fills the frame (the eye opening ~0.35 of its
+width corner to corner, the iris ~0.63 of the opening, the brow along the top, the cheek below,
+the background showing where the region's mesh ends in the corners). Appearance model "rendered", photoreal but clean:
 - a height field of the region (eyeball bulge, brow ridge, the hollow under it, the lid fold, the
   fold under the eye) shaded by one directional light plus ambient light, whose direction,
   elevation and strength vary per render (UnityEyes' random environment lighting);
@@ -43,6 +43,17 @@ CHUNK = 16                                      # renders per vectorized pass (a
 GAZE_PITCH_DEG, GAZE_YAW_DEG = 25.0, 30.0
 HEAD_POSE_DEG = 18.0                            # inside GazeML's +-20 deg filter
 MESH_EDGES = 4                                  # straight edges cutting the frame's corners
+# Proportions read off the UnityEyes references (bench/real_reference.py --landmarks): the opening
+# spans ~0.35 of the frame corner to corner (222 px), the iris ~0.63 of the opening (as in a genuine
+# UnityEyes JSON: 77 of 125 px), the eyeball ~1.9 iris radii, the lids ~0.5 opening widths apart at
+# the iris. The region's mesh reaches MESH_SCALE x further in eye widths than for the old 0.49-frame
+# eye, and the light is flatter: the frames' grey mean / sd and gradient energy stay the references'.
+EYE_WIDTH_PX = (205.0, 250.0)
+IRIS_FRAC = (0.31, 0.35)                        # iris radius / eye width
+RADIUS_FRAC = 0.63                              # eyeball radius / eye width
+OPENNESS = (0.85, 1.2)                          # x eyes_geometry.lid_opening's heights (wider: the ingest crop cuts the lids)
+MESH_SCALE = 1.25
+AMBIENT = (0.35, 0.7)                           # ambient share of the light: the references are lit flatly
 IRIS_LEVEL = np.array([0.08, 0.13, 0.18, 0.27, 0.22])  # grey albedo of each IRIS_TEXTURES entry
 
 
@@ -81,20 +92,20 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     head[:, :2] = rng.uniform(-HEAD_POSE_DEG, HEAD_POSE_DEG, (n, 2))
     pitch = np.radians(rng.uniform(-GAZE_PITCH_DEG, GAZE_PITCH_DEG, n))
     yaw = np.radians(rng.uniform(-GAZE_YAW_DEG, GAZE_YAW_DEG, n))
-    width = rng.uniform(285, 345, n) * np.cos(np.radians(head[:, 1])) ** 0.5
+    width = rng.uniform(EYE_WIDTH_PX[0], EYE_WIDTH_PX[1], n) * np.cos(np.radians(head[:, 1])) ** 0.5
     cx = CANVAS_W / 2 + rng.normal(0, 18, n)
     cy = CANVAS_H / 2 + rng.normal(0, 14, n)
     tilt = rng.uniform(-0.2, 0.1, n)  # the corner line's slope (the region's roll in the image)
-    shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(0.8, 1.1, n),
-                           tilt=tilt, iris_frac=rng.uniform(0.19, 0.22, n),
-                           pupil=rng.uniform(0.28, 0.45, n))
+    shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(*OPENNESS, n),
+                           tilt=tilt, iris_frac=rng.uniform(*IRIS_FRAC, n),
+                           pupil=rng.uniform(0.28, 0.45, n), radius_frac=RADIUS_FRAC)
     u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
-    mesh = np.concatenate([u(np.pi / 4 - 0.3, np.pi / 4 + 0.3)[:, None], rng.uniform(-0.15, 0.15, (n, 2)),
-                           rng.uniform(0.72, 1.1, (n, MESH_EDGES))], 1)
+    mesh = np.concatenate([u(np.pi / 4 - 0.3, np.pi / 4 + 0.3)[:, None], rng.uniform(-0.15, 0.15, (n, 2)) * MESH_SCALE,
+                           rng.uniform(0.72, 1.1, (n, MESH_EDGES)) * MESH_SCALE], 1)
     return Batch(shape, head, skin=u(0.4, 0.85), sclera=u(0.7, 0.88),
                  iris_texture=rng.integers(0, len(IRIS_TEXTURES), n), iris_phase=rng.uniform(0, 2 * np.pi, (n, 3)),
                  light_angle=rng.uniform(-np.pi, np.pi, n), light_elevation=np.radians(u(15, 60)),
-                 ambient=u(0.2, 0.55), falloff=u(0.1, 0.35), exposure=u(0.8, 1.2), texture=u(0.03, 0.07),
+                 ambient=u(*AMBIENT), falloff=u(0.1, 0.35), exposure=u(0.8, 1.2), texture=u(0.03, 0.07),
                  texture_offset=rng.integers(0, TEXTURE_SIZE, (n, 2)),
                  detail_offset=rng.integers(0, DETAIL_SIZE, (n, 2)),
                  brow_dark=u(0.35, 0.75), brow_gap=u(0.48, 0.68), brow_slope=tilt + u(-0.15, 0.15), brow_thick=u(0.09, 0.15),
