@@ -197,6 +197,31 @@ def test_iris_shift_follows_motion_and_ignores_contrast_and_noise():
     assert np.isnan(iris_shift_px(syn, syn, no_marks)).all()
 
 
+def test_iris_shift_reads_the_iris_in_the_opening_not_the_lids():
+    """A large iris' disc reaches over the lids (UnityEyes' iris is 0.63 of the eye's width): a darker
+    lid margin around the opening must not read as a moved iris, while the iris moving still does."""
+    import cv2
+    from pipeline.refine.annotation_check import dark_centroids, iris_discs, opening_masks
+    rng = np.random.default_rng(3)
+    samples = [eye_sample(rng, f"k{i}") for i in range(30)]
+    syn, metas = np.stack([s.image for s in samples]), [s.meta for s in samples]
+    opening = opening_masks(metas, syn.shape[1:])
+    assert opening[:, 17, 27].all() and not opening[:, 1, 27].any()  # the ellipse's centre, the crop's top
+    ring = np.stack([cv2.dilate(o.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & ~o for o in opening])
+    lids = np.where(ring, 40, syn).astype(np.uint8)  # a dark lid margin and lashes around the opening
+    centres, radii = iris_discs(metas, syn.shape[1])
+    big = radii * 1.6  # a disc reaching over both lids
+
+    def moved(refined, regions):
+        both = dark_centroids(np.concatenate([syn, refined]), np.tile(centres, (2, 1)), np.tile(big, 2),
+                              None if regions is None else np.concatenate([regions, regions]))
+        return np.linalg.norm(both[:30] - both[30:], axis=1).mean()
+    assert moved(lids, None) > 0.5  # the unbounded disc follows the lids
+    assert moved(lids, opening) < 0.05
+    assert moved(np.roll(syn, 1, axis=2), opening) > 0.6
+    assert moved(np.roll(syn, 1, axis=2), opening) >= 0.9 * moved(np.roll(syn, 1, axis=2), None)
+
+
 def test_joint_depth_change_is_measured_in_mm_on_the_hand_only():
     rng = np.random.default_rng(2)
     samples = [hand_sample(rng, f"h{i}") for i in range(10)]

@@ -3,9 +3,13 @@
 The refiner may change appearance (noise, texture, contrast) but not geometry, so the labels of
 the synthetic sample must still hold for the refined one:
 - eyes: the pupil/iris centre must stay put. We take the darkness-weighted centroid inside the
-  labelled iris disc (a quarter wider than the iris), in both images, and report the distance
-  in crop pixels. It ignores brightness/contrast changes and pixel noise (averaged over the
-  disc) and moves when the dark blob itself moves or changes shape.
+  labelled iris disc (a quarter wider than the iris) where it lies in the labelled eye opening
+  (the interior margin, 1 px wider), in both images, and report the distance in crop pixels. It
+  ignores brightness/contrast changes and pixel noise (averaged over the disc) and moves when the
+  dark blob itself moves or changes shape. The opening bounds it because UnityEyes' iris is 0.63
+  of the eye's width: its disc reaches over both lids, and darker lashes or lid margins there
+  would read as a moved iris (without the bound the default's refiner reads 1.15 px, with it
+  0.59; the old renders' refiner 0.66 and 0.58: BENCHMARKS.md, "Framing from landmarks").
 - hands: the depth surface at the labelled joints must stay put. We report the mean absolute
   depth change in mm at the joints that lie on the hand in both crops. A joint whose depth went
   missing is not a moved surface but a sensor hole, which real depth cameras make (our Kinect
@@ -28,6 +32,7 @@ percentile over samples: a mean alone passes a refiner that moves one sample in 
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 UNITS = {"eyes": "px", "hands": "mm"}
@@ -58,11 +63,26 @@ def iris_discs(metas: list[dict], height: int) -> tuple[np.ndarray, np.ndarray]:
     return centres, DISC_MARGIN * radii
 
 
-def disc_windows(images: np.ndarray, centres: np.ndarray, radii: np.ndarray):
+def opening_masks(metas: list[dict], shape: tuple[int, int]) -> np.ndarray:
+    """(N, H, W) bool: inside each sample's labelled eye opening (its interior margin polygon, 1 px
+    wider so the lid line itself counts); all True for a sample without margin landmarks."""
+    h, w = shape
+    out = np.ones((len(metas), h, w), bool)
+    grow = np.ones((3, 3), np.uint8)
+    for i, m in enumerate(metas):
+        margin = ((m.get("labels") or {}).get("landmarks") or {}).get("interior_margin")
+        if margin:
+            poly = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(poly, [np.rint(np.asarray(margin, float) * 16).astype(np.int32)], 1, shift=4)
+            out[i] = cv2.dilate(poly, grow).astype(bool)
+    return out
+
+
+def disc_windows(images: np.ndarray, centres: np.ndarray, radii: np.ndarray, regions: np.ndarray | None = None):
     """Square windows around each disc (the disc is all that is measured, so only it is read).
 
     Returns patches (N, k, k) float32, their crop coordinates xs (N, 1, k) and ys (N, k, 1),
-    and the disc mask (N, k, k), False outside the crop.
+    and the disc mask (N, k, k), False outside the crop and, given `regions` (N, H, W), outside them.
     """
     n, h, w = images.shape
     half = int(np.ceil(radii.max()))
@@ -72,19 +92,24 @@ def disc_windows(images: np.ndarray, centres: np.ndarray, radii: np.ndarray):
     padded = np.pad(images, ((0, 0), (half, half), (half, half)))
     patches = padded[np.arange(n)[:, None, None], ys[:, :, None] + half, xs[:, None, :] + half].astype(np.float32)
     in_crop = ((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :]
+    if regions is not None:
+        in_crop &= np.pad(regions, ((0, 0), (half, half), (half, half)))[
+            np.arange(n)[:, None, None], ys[:, :, None] + half, xs[:, None, :] + half]
     xs, ys = xs[:, None, :].astype(float), ys[:, :, None].astype(float)
     dist2 = (xs - centres[:, 0, None, None]) ** 2 + (ys - centres[:, 1, None, None]) ** 2
     return patches, xs, ys, in_crop & (dist2 <= (radii ** 2)[:, None, None])
 
 
-def dark_centroids(images: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
-    """(N, 2) darkness-weighted centroid (x, y) inside each image's disc; NaN where nothing is dark.
+def dark_centroids(images: np.ndarray, centres: np.ndarray, radii: np.ndarray,
+                   regions: np.ndarray | None = None) -> np.ndarray:
+    """(N, 2) darkness-weighted centroid (x, y) inside each image's disc (and `regions`, (N, H, W)
+    bool, when given); NaN where nothing is dark.
 
     Weight = how much darker a pixel is than the disc's bright end (its BRIGHT_PERCENTILE), so
     the pupil weighs most, the iris ring next and the sclera nothing; an affine change of
     brightness scales all weights alike and leaves the centroid where it was.
     """
-    patches, xs, ys, disc = disc_windows(images, centres, radii)
+    patches, xs, ys, disc = disc_windows(images, centres, radii, regions)
     n = len(patches)
     # each disc's percentile: sort with the outside at -inf, then index past the outside
     ranked = np.sort(np.where(disc, patches, -np.inf).reshape(n, -1), axis=1)
@@ -108,8 +133,9 @@ def iris_shift_px(synthetic: np.ndarray, refined: np.ndarray, metas: list[dict])
     ok = ~np.isnan(radii)
     if ok.any():
         m = int(ok.sum())
+        opening = opening_masks([mt for mt, k in zip(metas, ok) if k], synthetic.shape[1:])
         both = dark_centroids(np.concatenate([synthetic[ok], refined[ok]]), np.tile(centres[ok], (2, 1)),
-                              np.tile(radii[ok], 2))
+                              np.tile(radii[ok], 2), np.concatenate([opening, opening]))
         moved = np.linalg.norm(both[:m] - both[m:], axis=1)
         lost = np.isnan(both[m:, 0]) & ~np.isnan(both[:m, 0])
         out[ok, SHIFT] = np.where(lost, radii[ok], moved)
