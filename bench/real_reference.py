@@ -379,12 +379,13 @@ def main(argv=None) -> int:
         ap.error("--landmarks needs --renders")
     import torch
     torch.set_num_threads(1)
-    sets = {"reference": load_set(a.reference, a.max_samples, a.seed, a.renders)}
+    folders = {"reference": a.reference}
     for spec in a.set:
         name, _, d = spec.partition("=")
         if not d:
             ap.error(f"--set {spec!r}: expected NAME=DIR")
-        sets[name] = load_set(Path(d), a.max_samples, a.seed, a.renders)
+        folders[name] = Path(d)
+    sets = {k: load_set(d, a.max_samples, a.seed, a.renders) for k, d in folders.items()}
     stats = {k: summary(v) for k, v in sets.items()}
     tests = {} if a.no_c2st else {k: c2st(sets["reference"], v, a.seed, a.repeats)
                                   for k, v in sets.items() if k != "reference"}
@@ -396,14 +397,12 @@ def main(argv=None) -> int:
     if a.frames_figure:
         if not a.renders:
             ap.error("--frames-figure needs --renders")
-        folders = {"reference": a.reference, **{k: Path(d) for k, _, d in (x.partition("=") for x in a.set)}}
         a.frames_figure.parent.mkdir(parents=True, exist_ok=True)
         frames_figure({k: d for k, d in folders.items() if not sorted(Path(d).glob("*.tar"))}, a.frames_figure)
         print(f"frames figure: {a.frames_figure}")
     framing = {}
     if a.landmarks:
         marks = read_landmarks(a.landmarks)
-        folders = {"reference": a.reference, **{k: Path(d) for k, _, d in (x.partition("=") for x in a.set)}}
         framing = {k: frame_framing(d, marks, a.max_samples) for k, d in folders.items()}
         print(framing_table(framing))
     if a.json:

@@ -89,12 +89,14 @@ def disc_windows(images: np.ndarray, centres: np.ndarray, radii: np.ndarray, reg
     offsets = np.arange(-half, half + 1)
     xs = np.clip(np.rint(centres[:, 0]), 0, w - 1).astype(int)[:, None] + offsets
     ys = np.clip(np.rint(centres[:, 1]), 0, h - 1).astype(int)[:, None] + offsets
-    padded = np.pad(images, ((0, 0), (half, half), (half, half)))
-    patches = padded[np.arange(n)[:, None, None], ys[:, :, None] + half, xs[:, None, :] + half].astype(np.float32)
+    def window(a: np.ndarray) -> np.ndarray:  # (N, k, k) of a (N, H, W) stack, zero / False outside it
+        return np.pad(a, ((0, 0), (half, half), (half, half)))[
+            np.arange(n)[:, None, None], ys[:, :, None] + half, xs[:, None, :] + half]
+
+    patches = window(images).astype(np.float32)
     in_crop = ((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :]
     if regions is not None:
-        in_crop &= np.pad(regions, ((0, 0), (half, half), (half, half)))[
-            np.arange(n)[:, None, None], ys[:, :, None] + half, xs[:, None, :] + half]
+        in_crop &= window(regions)
     xs, ys = xs[:, None, :].astype(float), ys[:, :, None].astype(float)
     dist2 = (xs - centres[:, 0, None, None]) ** 2 + (ys - centres[:, 1, None, None]) ** 2
     return patches, xs, ys, in_crop & (dist2 <= (radii ** 2)[:, None, None])

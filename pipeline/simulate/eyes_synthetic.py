@@ -2,7 +2,8 @@
 
 Framing as UnityEyes' renders: the eye region fills the frame (the eye opening ~0.35 of its
 width corner to corner, the iris ~0.63 of the opening, the brow along the top, the cheek below,
-the background showing where the region's mesh ends in the corners). Appearance model "rendered", photoreal but clean:
+the background showing where the region's mesh ends in the corners). Appearance model
+"rendered", photoreal but clean:
 - a height field of the region (eyeball bulge, brow ridge, the hollow under it, the lid fold, the
   fold under the eye) shaded by one directional light plus ambient light, whose direction,
   elevation and strength vary per render (UnityEyes' random environment lighting);
@@ -92,7 +93,7 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     head[:, :2] = rng.uniform(-HEAD_POSE_DEG, HEAD_POSE_DEG, (n, 2))
     pitch = np.radians(rng.uniform(-GAZE_PITCH_DEG, GAZE_PITCH_DEG, n))
     yaw = np.radians(rng.uniform(-GAZE_YAW_DEG, GAZE_YAW_DEG, n))
-    width = rng.uniform(EYE_WIDTH_PX[0], EYE_WIDTH_PX[1], n) * np.cos(np.radians(head[:, 1])) ** 0.5
+    width = rng.uniform(*EYE_WIDTH_PX, n) * np.cos(np.radians(head[:, 1])) ** 0.5
     cx = CANVAS_W / 2 + rng.normal(0, 18, n)
     cy = CANVAS_H / 2 + rng.normal(0, 14, n)
     tilt = rng.uniform(-0.2, 0.1, n)  # the corner line's slope (the region's roll in the image)
