@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +43,10 @@ def train_final_refiner(params, domain: str, shards: Path, world: distributed.Wo
     gan, schedule = build_simgan(params, domain, world), Schedule.of(cfg)
     kw = dict(workers=cfg.workers, seed=params.seed, pin_memory=world.device.type == "cuda")
     shape = crop_shape(params, domain)
-    synthetic = batch_stream(shards / "synthetic", domain, shape, cfg.batch_size, **kw)
-    real = batch_stream(shards / "real_train", domain, shape, cfg.batch_size, **kw)
-    for step in range(schedule.total):
-        gan.run_step(step, schedule, lambda: gan.prepare(next(synthetic)), lambda: gan.prepare(next(real)))
+    with closing(batch_stream(shards / "synthetic", domain, shape, cfg.batch_size, **kw)) as synthetic, \
+            closing(batch_stream(shards / "real_train", domain, shape, cfg.batch_size, **kw)) as real:
+        for step in range(schedule.total):
+            gan.run_step(step, schedule, lambda: gan.prepare(next(synthetic)), lambda: gan.prepare(next(real)))
     return gan.final_refiner.eval()
 
 

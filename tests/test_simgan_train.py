@@ -1,5 +1,6 @@
 """train_refiner end to end on small shards: outputs, MLflow, guards, ablations, resume after kill."""
 import json
+import multiprocessing
 import os
 import signal
 import shutil
@@ -152,10 +153,14 @@ def test_ablations_train(data_root, tmp_path, ablation):
 
 def test_identity_collapse_fails_without_writing_a_model(data_root, tmp_path):
     params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(min_mean_change=5.0)))
+    assert params.eyes.train_refiner.workers > 0
     out = Outputs.for_domain("eyes", tmp_path)
-    with pytest.raises(PipelineError, match="collapsed to the identity"):
+    with pytest.raises(PipelineError, match="collapsed to the identity") as failed:
         train_refiner(params, "eyes", data_root=data_root, outputs=out)
     assert not out.model.exists()
+    # the traceback (held here) still references the run's streams; their loader workers must be
+    # gone anyway, or torch reports their later exit inside whatever runs next in this process
+    assert failed.traceback and not multiprocessing.active_children()
 
 
 def test_divergence_guard_names_the_bad_values():

@@ -63,7 +63,8 @@ def _one_thread(_: int) -> None:
 def batch_stream(split: str | Path, domain: str, shape: tuple[int, int], batch_size: int, *,
                  workers: int, seed: int, first_epoch: int = 0, rank: int = 0, world_size: int = 1,
                  pin_memory: bool = False) -> Iterator[torch.Tensor]:
-    """An endless iterator of (batch_size, 1, H, W) float32 batches from `split`'s shards."""
+    """An endless generator of (batch_size, 1, H, W) float32 batches from `split`'s shards; close it
+    (or use `contextlib.closing`) to stop its loader workers."""
     n_shards = len(list_shards(split)[rank::world_size])
     if n_shards == 0:
         raise PipelineError(f"{split}: {len(list_shards(split))} shard(s) cannot feed {world_size} ranks; "
@@ -73,7 +74,23 @@ def batch_stream(split: str | Path, domain: str, shape: tuple[int, int], batch_s
                         num_workers=workers, drop_last=True, pin_memory=pin_memory,
                         worker_init_fn=_one_thread if workers else None,
                         prefetch_factor=4 if workers else None, persistent_workers=workers > 0)
-    return iter(loader)
+    return _batches(loader)
+
+
+def _batches(loader: DataLoader) -> Iterator[torch.Tensor]:
+    """`loader`'s batches; closing the generator stops its worker processes at once.
+
+    Left to the garbage collector, the workers of an endless stream live on while anything holds
+    the iterator, e.g. the traceback of a run that raised; torch's SIGCHLD handler then reports
+    their later exit inside whatever code the process is running by then. Callers close the
+    stream (`contextlib.closing`) when training ends, normally or not."""
+    batches = iter(loader)
+    try:
+        yield from batches
+    finally:
+        shutdown = getattr(batches, "_shutdown_workers", None)  # only a multi-process iterator has workers
+        if shutdown is not None:
+            shutdown()
 
 
 def probe_images(split: str | Path, domain: str, n: int) -> torch.Tensor:

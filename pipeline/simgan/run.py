@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -119,26 +120,26 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
     shape = crop_shape(params, domain)
     stream = dict(workers=cfg.workers, seed=params.seed, rank=world.rank,
                   world_size=world.size, pin_memory=world.device.type == "cuda")
-    synthetic = batch_stream(inputs["synthetic"], domain, shape, cfg.batch_size, **stream)
-    real = batch_stream(inputs["real_train"], domain, shape, cfg.batch_size, **stream)
-    # a resumed run replays the streams to where the checkpoint left them (decoding only: cheap next
-    # to training), so it trains on the same batches, in the same order, as an uninterrupted run
-    for it, n in zip((synthetic, real), schedule.batches_before(start, cfg.k_g, cfg.k_d)):
-        for _ in range(n):
-            next(it)
-    probe = Probe.read(inputs["synthetic"], inputs["real_train"], domain) if world.is_main else None
+    with closing(batch_stream(inputs["synthetic"], domain, shape, cfg.batch_size, **stream)) as synthetic, \
+            closing(batch_stream(inputs["real_train"], domain, shape, cfg.batch_size, **stream)) as real:
+        # a resumed run replays the streams to where the checkpoint left them (decoding only: cheap next
+        # to training), so it trains on the same batches, in the same order, as an uninterrupted run
+        for it, n in zip((synthetic, real), schedule.batches_before(start, cfg.k_g, cfg.k_d)):
+            for _ in range(n):
+                next(it)
+        probe = Probe.read(inputs["synthetic"], inputs["real_train"], domain) if world.is_main else None
 
-    log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)
-    tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size)}
-    with open_run(world.is_main, domain, run_id, inputs, tags) as runlog:
-        if not run_id:
-            runlog.params({"domain": domain, "seed": params.seed, "height": shape[0], "width": shape[1],
-                           "world_size": world.size, "device": world.device.type, **asdict(cfg)})
-        final = _train_loop(gan, schedule, start, synthetic, real, probe, runlog, outputs, run_hash, world,
-                            f"train_refiner@{domain}")
-        log("training done", world)
-        if world.is_main:
-            final = _finish(gan, params, domain, final, probe, runlog, outputs)
+        log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)
+        tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size)}
+        with open_run(world.is_main, domain, run_id, inputs, tags) as runlog:
+            if not run_id:
+                runlog.params({"domain": domain, "seed": params.seed, "height": shape[0], "width": shape[1],
+                               "world_size": world.size, "device": world.device.type, **asdict(cfg)})
+            final = _train_loop(gan, schedule, start, synthetic, real, probe, runlog, outputs, run_hash, world,
+                                f"train_refiner@{domain}")
+            log("training done", world)
+            if world.is_main:
+                final = _finish(gan, params, domain, final, probe, runlog, outputs)
     distributed.barrier(world)
     distributed.teardown(world)
     return TrainResult(final, gan.final_refiner)
