@@ -122,9 +122,9 @@ def test_synthetic_landmarks_match_the_pixels(crops):
     """The iris the finder sees is where the labels say it is (crop transform and labels agree)."""
     found = np.array([iris_xy(s.image) for s in crops["synthetic"]], float)
     labelled = np.array([s.meta["labels"]["landmarks"]["iris_center"] for s in crops["synthetic"]])
-    # 3 px: the label is the whole limbus' centre, the finder sees what the lids leave of an iris
-    # 0.63 of the eye's width (UnityEyes' proportion), so it sits a little off where a lid cuts it
-    assert np.median(np.linalg.norm(found - labelled, axis=1)) < 3.0
+    # the label is the whole limbus' centre, the finder sees what the lids leave of an iris 0.63 of
+    # the eye's width (UnityEyes' proportion): 0.8 px apart at the median here; a 2 px shift fails
+    assert np.median(np.linalg.norm(found - labelled, axis=1)) < 1.5
 
 
 _spec = importlib.util.spec_from_file_location("real_reference", Path(__file__).parents[1] / "bench" / "real_reference.py")

@@ -14,6 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 
+# Where the eyeball centre sits relative to the line through the eye corners, in eye widths below it
+# (< 0: above), drawn per person or render in both domains. Human eyes: the pupil lies about 1 mm above
+# the intercanthal line and the upper lid covers the top 1-2 mm of the iris; UnityEyes' own annotation
+# (a full 1.json: iris centre 0.30 widths above the corners at 23 deg up) puts it 0.05 above. At 0.03
+# below, both renderers drew the iris low in the opening, with sclera showing above it.
+BALL_DROP = (-0.05, -0.01)
+
+
 @dataclass
 class EyeShape:
     cx: np.ndarray        # centre of the eye opening (px)
@@ -27,6 +35,7 @@ class EyeShape:
     pupil: np.ndarray     # pupil radius as a fraction of the iris radius
     pitch: np.ndarray     # gaze (rad), reader convention
     yaw: np.ndarray
+    ball_drop: np.ndarray  # eyeball centre below the corner line, in widths (< 0: above it)
 
     def __len__(self) -> int:
         return len(self.cx)
@@ -44,11 +53,12 @@ def lid_opening(pitch, openness):
     return upper, lower
 
 
-def make_shape(cx, cy, width, pitch, yaw, *, openness, tilt, iris_frac, pupil, radius_frac=0.45) -> EyeShape:
+def make_shape(cx, cy, width, pitch, yaw, *, openness, tilt, iris_frac, pupil, ball_drop,
+               radius_frac=0.45) -> EyeShape:
     upper, lower = lid_opening(pitch, openness)
     f = lambda a: np.broadcast_to(np.asarray(a, np.float64), np.shape(cx)).copy()  # noqa: E731
     return EyeShape(f(cx), f(cy), f(width), f(tilt), upper, lower, f(radius_frac * width),
-                    f(iris_frac * width), f(pupil), f(pitch), f(yaw))
+                    f(iris_frac * width), f(pupil), f(pitch), f(yaw), f(ball_drop))
 
 
 def _col(a):
@@ -56,7 +66,7 @@ def _col(a):
 
 
 def iris_centre(s: EyeShape) -> tuple[np.ndarray, np.ndarray]:
-    ball_y = s.cy + 0.03 * s.width  # the eyeball sits a little below the opening's centre line
+    ball_y = s.cy + s.ball_drop * s.width
     return (s.cx - s.radius * np.cos(s.pitch) * np.sin(s.yaw),
             ball_y - s.radius * np.sin(s.pitch))
 

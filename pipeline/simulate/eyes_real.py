@@ -22,6 +22,15 @@ import numpy as np
 from pipeline.simulate import eyes_geometry as geo
 
 IMAGE_H, IMAGE_W = 36, 60
+# Calibrated on the 72 real MPIIGaze patches with bench/real_reference.py, on renders of the
+# non-test people (BENCHMARKS.md, "Real-like eyes"): each range moved where a statistic disagreed.
+WIDTH_FRAC = (0.62, 0.78)   # eye width / image width: the finder's 0.64 on the patches (0.68-0.86 read 0.71)
+OPENNESS = (0.55, 0.8)      # lids: at pitch 0, 0.15-0.22 eye widths above the corner line, 0.10-0.15 below,
+#                             a 9-10 mm fissure on a 30 mm eye; 0.7-1.05 drew startled, round eyes
+LIGHT_Y = (-0.15, 0.4)      # brighter below than above on most days (screen light on the cheek, the
+#                             brow's shade): the patches' gradients point down; -0.4..0.15 pointed them up
+BLUR_SIGMA = (0.25, 0.55)   # lower end of a session's defocus (px): matches gradient energy and the
+#                             high-frequency share (0.35-0.7 left 0.022 against the patches' 0.035)
 PAD = 8  # the person's skin field is larger than the image: frames see shifted windows of it
 
 
@@ -56,6 +65,7 @@ class Person:
     frame_slope: float
     frame_dark: bool               # dark or shiny (bright) rim
     glint: tuple[float, float]     # screen glint offset in iris radii
+    ball_drop: float               # eyeball centre below the corner line (eye widths; geo.BALL_DROP)
 
 
 @dataclass
@@ -75,17 +85,18 @@ def sample_person(rng: np.random.Generator) -> Person:
         + 0.5 * smooth_noise(rng, (IMAGE_H + 2 * PAD, IMAGE_W + 2 * PAD), 1.0, 0.6)
     return Person(skin=rng.uniform(0.45, 0.8), skin_field=field.astype(np.float32), texture=rng.uniform(0.04, 0.12),
                   sclera=rng.uniform(0.85, 1.2), iris=rng.uniform(0.05, 0.22),
-                  width_frac=rng.uniform(0.68, 0.86), openness=rng.uniform(0.7, 1.05), tilt=rng.uniform(-0.04, 0.1),
+                  width_frac=rng.uniform(*WIDTH_FRAC), openness=rng.uniform(*OPENNESS), tilt=rng.uniform(-0.04, 0.1),
                   iris_frac=rng.uniform(0.18, 0.21), lashes=rng.uniform(0.6, 0.95), crease=rng.uniform(0.1, 0.45),
                   crease_gap=rng.uniform(0.08, 0.2), brow=rng.uniform(0.0, 0.7) * (rng.random() < 0.6),
                   brow_y=rng.uniform(-0.2, 0.08), brow_slope=rng.uniform(-0.1, 0.1), socket=rng.uniform(0.05, 0.3),
                   glasses=bool(rng.random() < 0.3), frame_y=rng.uniform(-2.0, 10.0), frame_curve=rng.uniform(0.002, 0.012), frame_slope=rng.uniform(-0.25, 0.25),
-                  frame_dark=bool(rng.random() < 0.6), glint=(rng.uniform(-0.4, 0.4), rng.uniform(-0.5, 0.1)))
+                  frame_dark=bool(rng.random() < 0.6), glint=(rng.uniform(-0.4, 0.4), rng.uniform(-0.5, 0.1)),
+                  ball_drop=rng.uniform(*geo.BALL_DROP))
 
 
 def sample_session(rng: np.random.Generator) -> Session:
-    lo = rng.uniform(0.35, 0.7)
-    return Session(level=rng.uniform(0.6, 1.1), light=(rng.uniform(-0.5, 0.5), rng.uniform(-0.4, 0.15)), blur=(lo, lo + rng.uniform(0.1, 0.3)),
+    lo = rng.uniform(*BLUR_SIGMA)
+    return Session(level=rng.uniform(0.6, 1.1), light=(rng.uniform(-0.5, 0.5), rng.uniform(*LIGHT_Y)), blur=(lo, lo + rng.uniform(0.1, 0.3)),
                    noise=rng.uniform(0.01, 0.03), quality=(int(rng.integers(60, 80)), int(rng.integers(80, 96))),
                    reflection=rng.uniform(0.05, 0.3), reflection_pos=rng.uniform(-40, 40))
 
@@ -104,7 +115,7 @@ def render(rng: np.random.Generator, person: Person, session: Session, pitch, ya
     width = person.width_frac * IMAGE_W * rng.uniform(0.96, 1.04, n)
     shape = geo.make_shape(IMAGE_W / 2 - 0.5 + dx, IMAGE_H / 2 + 1.0 + dy, width, pitch, yaw,
                            openness=person.openness * rng.uniform(0.9, 1.1, n), tilt=person.tilt,
-                           iris_frac=person.iris_frac, pupil=rng.uniform(0.3, 0.45, n))
+                           iris_frac=person.iris_frac, pupil=rng.uniform(0.3, 0.45, n), ball_drop=person.ball_drop)
     s = shape.astype(np.float32)
     X = np.arange(IMAGE_W, dtype=np.float32)[None, None, :]
     Y = np.arange(IMAGE_H, dtype=np.float32)[None, :, None]

@@ -99,7 +99,8 @@ def sample_batch(rng: np.random.Generator, n: int) -> Batch:
     tilt = rng.uniform(-0.2, 0.1, n)  # the corner line's slope (the region's roll in the image)
     shape = geo.make_shape(cx, cy, width, pitch, yaw, openness=rng.uniform(*OPENNESS, n),
                            tilt=tilt, iris_frac=rng.uniform(*IRIS_FRAC, n),
-                           pupil=rng.uniform(0.28, 0.45, n), radius_frac=RADIUS_FRAC)
+                           pupil=rng.uniform(0.28, 0.45, n), radius_frac=RADIUS_FRAC,
+                           ball_drop=rng.uniform(*geo.BALL_DROP, n))
     u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
     mesh = np.concatenate([u(np.pi / 4 - 0.3, np.pi / 4 + 0.3)[:, None], rng.uniform(-0.15, 0.15, (n, 2)) * MESH_SCALE,
                            rng.uniform(0.72, 1.1, (n, MESH_EDGES)) * MESH_SCALE], 1)
