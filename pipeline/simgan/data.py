@@ -13,6 +13,7 @@ from typing import Iterator
 
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+from torch.utils.data._utils.signal_handling import _remove_worker_pids
 
 from pipeline.crops import normalize
 from pipeline.errors import PipelineError
@@ -88,9 +89,13 @@ def _batches(loader: DataLoader) -> Iterator[torch.Tensor]:
     try:
         yield from batches
     finally:
-        shutdown = getattr(batches, "_shutdown_workers", None)  # only a multi-process iterator has workers
-        if shutdown is not None:
-            shutdown()
+        if getattr(batches, "_worker_pids_set", False):  # only a multi-process iterator has workers
+            # Stopping them on purpose: their exit status says nothing about the data any more. In a
+            # long-lived process (CI's pytest worker, after ~12 min of other tests) they exited 1 on
+            # shutdown, for a reason not found, and torch's SIGCHLD check raised that inside the join.
+            _remove_worker_pids(id(batches))
+            batches._worker_pids_set = False
+            batches._shutdown_workers()
 
 
 def probe_images(split: str | Path, domain: str, n: int) -> torch.Tensor:
