@@ -5,6 +5,7 @@ initial weights, the batch order and the `max_samples` subset; budget and params
 use `seed` from params.yaml; this prints each seed's error and the mean and spread per set.
 
     dvc repro refine@hands && python -m bench.seed_spread --domain hands --seeds 0 1 2
+    python -m bench.seed_spread --domain hands --data real_train synthetic refined --seeds 0 --set epochs=60
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from bench.estimator_error import ERROR, real_val_metrics
 from pipeline.device import pick_device
@@ -27,8 +29,11 @@ def main() -> None:
     ap.add_argument("--data", nargs="+", default=["synthetic", "refined"], help="training sets")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override <domain>.train_estimator.KEY (YAML value), e.g. a longer budget")
     args = ap.parse_args()
-    params = load_params(args.params)
+    over = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
+    params = load_params(args.params, {args.domain: {"train_estimator": over}} if over else None)
     cfg = params.domain(args.domain).train_estimator
     set_threads(cfg.threads)
     test = load_labelled(args.domain, Path("data/shards") / args.domain / "real_val")
@@ -39,7 +44,7 @@ def main() -> None:
             train = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
             errors.append(real_val_metrics(args.domain, train, test, cfg, seed, pick_device())[ERROR[args.domain]])
             print(json.dumps({"data": data, "seed": seed, ERROR[args.domain]: round(errors[-1], 3)}), flush=True)
-        print(json.dumps({"data": data, "seeds": args.seeds, "mean": round(float(np.mean(errors)), 3),
+        print(json.dumps({"data": data, "set": over, "seeds": args.seeds, "mean": round(float(np.mean(errors)), 3),
                           "sd": round(float(np.std(errors, ddof=1)), 3) if len(errors) > 1 else None}), flush=True)
 
 
