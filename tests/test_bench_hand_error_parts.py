@@ -23,3 +23,10 @@ def test_shift_is_centroid_error_and_a_moved_joint_is_articulation():
     parts = hep.error_parts(moved, true, half_cube)
     assert parts["centroid_mm"] < 1e-9
     assert np.isclose(parts["articulation_mm"], 2 * 0.14 * 150 / 14) and np.isclose(parts["joint_mm"], parts["articulation_mm"])
+
+
+def test_a_crop_centred_on_something_else_counts_as_a_missed_hand():
+    true = np.zeros((3, 14, 3))
+    true[1, :, 0] = 1.2   # the whole hand 1.2 half-cubes to the side of the crop centre
+    true[2, :7, 0] = 1.5  # half the joints out, the centroid still inside
+    assert hep.missed_hands(true).tolist() == [False, True, False]
