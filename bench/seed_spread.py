@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench.estimator_error import ERROR, real_val_metrics
+from bench.estimator_error import ERROR, HAND_IN_CROP, real_val_metrics
 from pipeline.device import pick_device
 from pipeline.estimate.data import load_labelled, training_paths
 from pipeline.estimate.train import set_threads
@@ -42,8 +42,10 @@ def main() -> None:
         errors = []
         for seed in args.seeds:
             train = load_labelled(args.domain, split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
-            errors.append(real_val_metrics(args.domain, train, test, cfg, seed, pick_device())[ERROR[args.domain]])
-            print(json.dumps({"data": data, "seed": seed, ERROR[args.domain]: round(errors[-1], 3)}), flush=True)
+            metrics = real_val_metrics(args.domain, train, test, cfg, seed, pick_device())
+            errors.append(metrics[ERROR[args.domain]])
+            extra = {HAND_IN_CROP: round(metrics[HAND_IN_CROP], 3)} if HAND_IN_CROP in metrics else {}
+            print(json.dumps({"data": data, "seed": seed, ERROR[args.domain]: round(errors[-1], 3), **extra}), flush=True)
         print(json.dumps({"data": data, "set": over, "seeds": args.seeds, "mean": round(float(np.mean(errors)), 3),
                           "sd": round(float(np.std(errors, ddof=1)), 3) if len(errors) > 1 else None}), flush=True)
 
