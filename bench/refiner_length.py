@@ -21,7 +21,6 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from bench.estimator_error import ERROR, real_val_metrics
 from pipeline import paths
@@ -29,6 +28,7 @@ from pipeline.crops import normalize
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, encode_targets, load_labelled
 from pipeline.params import load_params
+from pipeline.profiles import parse_assignments
 from pipeline.refine.annotation_check import summarize
 from pipeline.refine.shard import batched, finish, refine_images
 from pipeline.shards import read_samples
@@ -80,7 +80,7 @@ def main() -> None:
     ap.add_argument("--no-synthetic", action="store_true",
                     help="skip the synthetic-trained estimator (seeded: the same for every --set)")
     args = ap.parse_args()
-    over = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
+    over = parse_assignments(args.set)
     shards = args.shards or Path("data/shards") / args.domain
     world = distributed.World(device=pick_device())
     base = load_params(args.params)

@@ -14,13 +14,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from bench.estimator_error import ERROR, HAND_IN_CROP, real_val_metrics
 from pipeline.device import pick_device
 from pipeline.estimate.data import load_labelled, training_paths
 from pipeline.estimate.train import set_threads
 from pipeline.params import load_params
+from pipeline.profiles import parse_assignments
 
 
 def main() -> None:
@@ -32,8 +32,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override <domain>.train_estimator.KEY (YAML value), e.g. a longer budget")
     args = ap.parse_args()
-    over = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
-    params = load_params(args.params, {args.domain: {"train_estimator": over}} if over else None)
+    over = parse_assignments(args.set)
+    params = load_params(args.params, {args.domain: {"train_estimator": over}})
     cfg = params.domain(args.domain).train_estimator
     set_threads(cfg.threads)
     test = load_labelled(args.domain, Path("data/shards") / args.domain / "real_val")
