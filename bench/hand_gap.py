@@ -15,16 +15,21 @@ and seed on them and evaluates it on the real_val split (settings are chosen the
                       each synthetic sample's context crop (hands.ingest.context_margin x the cube
                       around its centre), cut again around their own depth (crops.hands.recrop)
     scene             the real-like arm and room, rendered clean: the part no refiner may touch
+    grid_recrop, noise_recrop, holes_recrop, shadow_recrop, edges_recrop, blobs_recrop, all_edges_recrop
+                      sensor_recrop with part of the Kinect model (pipeline/simulate/hands_kinect.py,
+                      kinect_part below) on the coarse 2x2-block grid: which part a refiner must learn
 
     dvc repro ingest@hands && python -m bench.hand_gap --out /tmp/hand_gap
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from bench.estimator_error import real_val_metrics
@@ -39,6 +44,7 @@ from pipeline.ingest.hands import ingest_hands
 from pipeline.params import load_params
 from pipeline.shards import read_samples
 from pipeline.simulate import hands as sim
+from pipeline.simulate import hands_kinect as kin
 
 SYNTHETIC = Path("data/shards/hands/synthetic")
 # the variants' frames: the synthetic split's hands (its generator stream) with part of the gap
@@ -46,7 +52,43 @@ LOOKS = {"sensor": sim.Look(real_arm=False, room=False, sensed=True),
          "sensor_recentred": sim.Look(real_arm=False, room=False, sensed=True),
          "sensor_recrop": sim.Look(real_arm=False, room=False, sensed=True),
          "scene": sim.Look(real_arm=True, room=True, sensed=False)}
+# sensor_recrop with part of the Kinect model (its steps by name; every variant keeps the coarse grid)
+HOLES = ("shadow", "edges", "blobs", "all_edges")
+SENSOR_PARTS = {"grid_recrop": (), "noise_recrop": ("noise",), "holes_recrop": HOLES,
+                "shadow_recrop": ("shadow",), "edges_recrop": ("edges",), "blobs_recrop": ("blobs",),
+                "all_edges_recrop": ("all_edges",)}
+LOOKS.update({v: LOOKS["sensor_recrop"] for v in SENSOR_PARTS})
 VARIANTS = tuple(LOOKS)
+
+
+def kinect_part(*parts: str):
+    """The Kinect model (hands_kinect.kinect) with only the named steps, built from its pieces in
+    its order: shadow (projector shadow), edges (half the pixels at depth edges dropped; all_edges:
+    every one, no randomness), blobs (blob holes),
+    noise (pixel jitter, disparity noise and quantization); range limits come with any hole step.
+    No step: the clean depth on the coarse grid, rounded to the mm."""
+    def sensor(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        shape = z.shape
+        if set(parts) & set(HOLES):
+            z = z * ((z > kin.MIN_MM) & (z < kin.MAX_MM))
+        if "shadow" in parts:
+            z *= ~kin.shadow(z)
+        if "edges" in parts:
+            z *= ~(kin.depth_edges(z) & (kin.field(kin.UNIFORM, rng, shape) < 0.5))
+        if "all_edges" in parts:  # every edge pixel dropped: a deterministic erosion of each depth layer
+            z *= ~kin.depth_edges(z)
+        if "blobs" in parts:
+            blobs = cv2.resize(kin.field(kin.UNIFORM, rng, (12, 16)), shape[::-1], interpolation=cv2.INTER_CUBIC)
+            blobs += np.float32(0.05) * kin.field(kin.UNIFORM, rng, shape)
+            z *= blobs <= np.float32(0.97)
+        if "noise" in parts:
+            z = kin.jitter(z, rng)
+            with np.errstate(divide="ignore"):
+                disparity = np.float32(kin.SUBPIXEL * kin.BF) / z
+                disparity += np.float32(0.25) * kin.field(kin.NORMAL, rng, shape)
+                z = np.float32(kin.SUBPIXEL * kin.BF) / np.rint(disparity, out=disparity)
+        return (z + np.float32(0.5)).astype(np.uint16)
+    return sensor
 
 
 def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:
@@ -86,10 +128,16 @@ def recropped(raw: Path, synthetic: LabelledSplit, p) -> LabelledSplit:
 def training_set(variant: str, out: Path, params) -> LabelledSplit:
     cfg, p = params.hands.train_estimator, params.hands.simulate
     raw = out / "raw" / "synthetic"
-    sim.simulate_split(raw, "synthetic", p.n_synthetic, p, params.seed, look=LOOKS[variant])
-    if variant in ("sensor", "sensor_recrop"):
+    if variant in SENSOR_PARTS:  # one process, so that the swapped sensor is the one rendering
+        p = dataclasses.replace(p, workers=1)
+        sim.kinect = kinect_part(*SENSOR_PARTS[variant])
+    try:
+        sim.simulate_split(raw, "synthetic", p.n_synthetic, p, params.seed, look=LOOKS[variant])
+    finally:
+        sim.kinect = kin.kinect
+    if variant in ("sensor", "sensor_recrop", *SENSOR_PARTS):
         synthetic = load_labelled("hands", SYNTHETIC, max_samples=cfg.max_samples, seed=params.seed)
-        if variant == "sensor_recrop":
+        if variant != "sensor":
             return recropped(raw, synthetic, params.hands.ingest)
         return in_synthetic_crops(raw, synthetic)
     ingest_hands(params, raw, raw_dirs(generated_dir("hands"))[1], out)  # crops cut as ingest cuts every split
