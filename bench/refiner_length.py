@@ -25,6 +25,8 @@ import numpy as np
 from bench.estimator_error import ERROR, HAND_IN_CROP, real_val_metrics
 from pipeline import paths
 from pipeline.crops import normalize
+from pipeline.crops.hands import far_value
+from pipeline.refine import context
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, encode_targets, load_labelled
 from pipeline.params import load_params
@@ -50,13 +52,27 @@ def train_final_refiner(params, domain: str, shards: Path, world: distributed.Wo
     return gan.final_refiner.eval()
 
 
+def holes_cut(batch: list, out: list) -> tuple[int, int]:
+    """(hand pixels R sent to the far plane, hand pixels) of hand context crops: the missing depth
+    R adds (the Kinect model drops ~16 % of a clean render's depth pixels, bench/hand_gap.py)."""
+    cut = hand = 0
+    for s, refined in zip(batch, out):
+        on_hand = context.to_model(s.image, s.meta) < context.BACKGROUND
+        cut += int((on_hand & (refined == far_value(s.meta["crop"]))).sum())
+        hand += int(on_hand.sum())
+    return cut, hand
+
+
 def refined_set(refiner, domain: str, samples: list, keep: LabelledSplit, refine, device) -> tuple:
     """(`keep`'s keys refined as refine@<domain> refines them, as a LabelledSplit; per-sample
-    annotation checks). Hands: `samples` are context crops, so crops and labels come out of
-    the stage's re-crop (shard.finish), not from `keep`."""
-    refined, checks = {}, []
+    annotation checks; hands: the fraction of hand pixels R turned into holes, `holes_cut`).
+    Hands: `samples` are context crops, so crops and labels come out of the stage's re-crop
+    (shard.finish), not from `keep`."""
+    refined, checks, holes = {}, [], np.zeros(2, np.int64)
     for batch in batched(samples, refine.batch_size):
         out = refine_images(refiner, batch, domain, device, refine.precision)
+        if domain == "hands":
+            holes += holes_cut(batch, out)
         images, metas, shifts = finish(batch, out, domain, {})
         checks.append(shifts)
         refined.update({s.key: (image, meta) for s, image, meta in zip(batch, images, metas)})
@@ -66,7 +82,7 @@ def refined_set(refiner, domain: str, samples: list, keep: LabelledSplit, refine
     metas = [meta for _, meta in pairs]
     images = np.stack([normalize(domain, image, meta) for image, meta in pairs])[:, None]
     return (LabelledSplit(keep.keys, images.astype(np.float32), encode_targets(domain, metas, "refined"), metas),
-            np.concatenate(checks))
+            np.concatenate(checks), float(holes[0] / max(holes[1], 1)) if domain == "hands" else None)
 
 
 def errors(domain: str, metrics: dict) -> dict | float:
@@ -104,13 +120,14 @@ def main() -> None:
         params = load_params(args.params, {args.domain: {"train_refiner": {**over, "steps": steps}}})
         refiner = train_final_refiner(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
-        data, checks = refined_set(refiner, args.domain, samples, keep, refine, world.device)
+        data, checks, holes = refined_set(refiner, args.domain, samples, keep, refine, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
         metrics = real_val_metrics(args.domain, data, val, cfg_e, base.seed, world.device)
         print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1), "refined": errors(args.domain, metrics),
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
-                          "move": check.get("move"), "check_passed": check["passed"]}), flush=True)
+                          "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"]}),
+              flush=True)
 
 
 if __name__ == "__main__":
