@@ -2,8 +2,11 @@
 each part does only its own thing."""
 import numpy as np
 
-from bench.hand_gap import HOLES, kinect_part
 from pipeline.simulate.hands_kinect import kinect
+from support.bench import bench_module
+
+hand_gap = bench_module("hand_gap")
+HOLES, kinect_part = hand_gap.HOLES, hand_gap.kinect_part
 
 
 def scene() -> np.ndarray:

@@ -1,8 +1,10 @@
 """bench/hole_refiner.py: holes are hard, seeded by the input, at the rate the hole logit says."""
 import torch
 
-from bench.hole_refiner import HoleRefiner
 from pipeline.nets.refiner import Refiner
+from support.bench import bench_module
+
+HoleRefiner = bench_module("hole_refiner").HoleRefiner
 
 
 def test_holes_are_far_plane_pixels_drawn_at_the_logits_rate_and_the_same_for_the_same_input():
