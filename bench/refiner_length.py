@@ -5,12 +5,13 @@ For each number of adversarial rounds, trains R and D with the pipeline's SimGAN
 (paths.REFINE_SOURCE) with the final R by the stage's own functions (pipeline/refine/shard.py;
 hands: the 96 px context crops refined whole and cut again around the refined depth, labels
 moved with the crop, pipeline/refine/context.py), runs its annotation check, trains the
-estimator on the refined crops (the stage's budget and seed) and prints its error on the
-real_val split (settings are chosen there; real_test is read by evaluate alone). No files, no
-MLflow.
+estimator on the refined crops (the stage's budget; params' seed, or each of --seeds) and
+prints its error on the real_val split (settings are chosen there; real_test is read by
+evaluate alone). No files, no MLflow.
 
     python -m bench.refiner_length --domain hands --steps 200 1000 3000 \\
         --set noise_channels=4 --set lam=4 --set hole_cost=0.1
+    python -m bench.refiner_length --domain hands --steps 200 --seeds 0 1 2 --set holes=true
 """
 from __future__ import annotations
 
@@ -63,11 +64,11 @@ def holes_cut(batch: list, out: list) -> tuple[int, int]:
     return cut, hand
 
 
-def refined_set(refiner, domain: str, samples: list, keep: LabelledSplit, refine, device) -> tuple:
-    """(`keep`'s keys refined as refine@<domain> refines them, as a LabelledSplit; per-sample
-    annotation checks; hands: the fraction of hand pixels R turned into holes, `holes_cut`).
-    Hands: `samples` are context crops, so crops and labels come out of the stage's re-crop
-    (shard.finish), not from `keep`."""
+def refined_set(refiner, domain: str, samples: list, refine, device) -> tuple:
+    """({key: (refined image, meta)} of `samples` refined as refine@<domain> refines them;
+    per-sample annotation checks; hands: the fraction of hand pixels R turned into holes,
+    `holes_cut`). Hands: `samples` are context crops, so crops and labels come out of the
+    stage's re-crop (shard.finish)."""
     refined, checks, holes = {}, [], np.zeros(2, np.int64)
     for batch in batched(samples, refine.batch_size):
         out = refine_images(refiner, batch, domain, device, refine.precision)
@@ -76,13 +77,16 @@ def refined_set(refiner, domain: str, samples: list, keep: LabelledSplit, refine
         images, metas, shifts = finish(batch, out, domain, {})
         checks.append(shifts)
         refined.update({s.key: (image, meta) for s, image, meta in zip(batch, images, metas)})
+    return refined, np.concatenate(checks), float(holes[0] / max(holes[1], 1)) if domain == "hands" else None
+
+
+def training_split(domain: str, refined: dict, keep: LabelledSplit) -> LabelledSplit:
+    """`keep`'s keys (the estimator's training subset) with their refined crops and labels."""
     if missing := [k for k in keep.keys if k not in refined]:
         raise SystemExit(f"{len(missing)} training keys are not in the refine source split, e.g. {missing[0]}")
-    pairs = [refined[k] for k in keep.keys]
-    metas = [meta for _, meta in pairs]
-    images = np.stack([normalize(domain, image, meta) for image, meta in pairs])[:, None]
-    return (LabelledSplit(keep.keys, images.astype(np.float32), encode_targets(domain, metas, "refined"), metas),
-            np.concatenate(checks), float(holes[0] / max(holes[1], 1)) if domain == "hands" else None)
+    metas = [refined[k][1] for k in keep.keys]
+    images = np.stack([normalize(domain, refined[k][0], meta) for k, meta in zip(keep.keys, metas)])[:, None]
+    return LabelledSplit(keep.keys, images.astype(np.float32), encode_targets(domain, metas, "refined"), metas)
 
 
 def errors(domain: str, metrics: dict) -> dict | float:
@@ -90,6 +94,18 @@ def errors(domain: str, metrics: dict) -> dict | float:
     if domain != "hands":
         return round(metrics[ERROR[domain]], 2)
     return {"all": round(metrics[ERROR[domain]], 2), "hand_in_crop": round(metrics[HAND_IN_CROP], 2)}
+
+
+def seed_errors(domain: str, splits: dict, val: LabelledSplit, cfg_e, device) -> dict:
+    """{seed: errors} of the estimator trained on each seed's split, and their mean over seeds."""
+    per_seed = {seed: errors(domain, real_val_metrics(domain, split, val, cfg_e, seed, device))
+                for seed, split in splits.items()}
+    if len(per_seed) == 1:
+        return next(iter(per_seed.values()))
+    first = next(iter(per_seed.values()))
+    mean = ({k: round(float(np.mean([e[k] for e in per_seed.values()])), 2) for k in first}
+            if isinstance(first, dict) else round(float(np.mean(list(per_seed.values()))), 2))
+    return {"seeds": per_seed, "mean": mean}
 
 
 def main() -> None:
@@ -102,29 +118,34 @@ def main() -> None:
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--no-synthetic", action="store_true",
                     help="skip the synthetic-trained estimator (seeded: the same for every --set)")
+    ap.add_argument("--seeds", nargs="+", type=int,
+                    help="estimator seeds (initial weights, batch order, max_samples subset) trained on each "
+                         "refined set, one R per --steps; default: params' seed")
     args = ap.parse_args()
     over = parse_assignments(args.set)
     shards = args.shards or Path("data/shards") / args.domain
     world = distributed.World(device=pick_device())
     base = load_params(args.params)
     cfg_e = base.domain(args.domain).train_estimator
-    keep = load_labelled(args.domain, shards / "synthetic", max_samples=cfg_e.max_samples, seed=base.seed)
+    seeds = args.seeds or [base.seed]
+    keeps = {seed: load_labelled(args.domain, shards / "synthetic", max_samples=cfg_e.max_samples, seed=seed)
+             for seed in seeds}
     val = load_labelled(args.domain, shards / "real_val")
     samples = list(read_samples(shards / paths.REFINE_SOURCE[args.domain], by_node=False))
     refine = base.domain(args.domain).refine
     if not args.no_synthetic:
-        metrics = real_val_metrics(args.domain, keep, val, cfg_e, base.seed, world.device)
-        print(json.dumps({"synthetic": errors(args.domain, metrics)}), flush=True)
+        print(json.dumps({"synthetic": seed_errors(args.domain, keeps, val, cfg_e, world.device)}), flush=True)
     for steps in args.steps:
         start = time.perf_counter()
         params = load_params(args.params, {args.domain: {"train_refiner": {**over, "steps": steps}}})
         refiner = train_final_refiner(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
-        data, checks, holes = refined_set(refiner, args.domain, samples, keep, refine, world.device)
+        refined, checks, holes = refined_set(refiner, args.domain, samples, refine, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
-        metrics = real_val_metrics(args.domain, data, val, cfg_e, base.seed, world.device)
-        print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1), "refined": errors(args.domain, metrics),
+        splits = {seed: training_split(args.domain, refined, keep) for seed, keep in keeps.items()}
+        print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1),
+                          "refined": seed_errors(args.domain, splits, val, cfg_e, world.device),
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
                           "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"]}),
               flush=True)

@@ -118,6 +118,10 @@ class TrainRefiner:
     blocks: int = fld(4, ge=1, doc="R's ResNet blocks (paper: 4)")
     noise_channels: int = fld(0, ge=0, doc="pseudo-noise input fields of R (0 = the paper's R)")
     padding: Literal["zeros", "replicate", "edge"] = "zeros"  # R's conv padding (nets/refiner.py says why)
+    # Depth crops: a hole head draws each pixel's hole (+1, the far plane) at a learnt rate from a
+    # pseudo-noise field of the input, so R can scatter missing depth along edges as a depth
+    # camera does (nets/refiner.py; bench/hand_gap.py shows those drop-outs are the gain to earn).
+    holes: bool = False
     discriminator: Literal["local", "global"] = "local"
     d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
     # lowpass: 4x4 block means of R(x) and x must agree (the paper's psi left general): the labels
@@ -156,6 +160,8 @@ class TrainRefiner:
     def __post_init__(self):
         if self.hole_cost > 0 and self.self_reg != "identity":
             raise ParamsError(f"hole_cost {self.hole_cost} needs self_reg: identity, not {self.self_reg!r}")
+        if self.holes and self.hole_cost > 0:  # a fixed price: D asks for more holes than any sensor makes
+            raise ParamsError(f"holes: true needs hole_cost: 0 (a hole costs its depth jump), not {self.hole_cost}")
         if self.self_reg == "lowpass" and self.self_reg_region != "all":  # a cell mixes hand and background
             raise ParamsError(f"self_reg: lowpass needs self_reg_region: all, not {self.self_reg_region!r}")
 

@@ -41,8 +41,7 @@ def test_refiner_reads_synthetic_and_real_train_only():
 
 
 def test_benches_choose_on_real_val_never_on_real_test():
-    for name in ("estimator_error.py", "refiner_length.py", "hand_gap.py", "seed_spread.py", "hand_error_parts.py",
-                 "hole_refiner.py"):
+    for name in ("estimator_error.py", "refiner_length.py", "hand_gap.py", "seed_spread.py", "hand_error_parts.py"):
         text = (ROOT / "bench" / name).read_text()
         code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
         assert '"real_test"' not in code and "/real_test" not in code, name

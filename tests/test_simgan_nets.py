@@ -126,3 +126,29 @@ def test_refiner_with_noise_fields_is_a_function_of_its_input():
     with FlopCounterMode(display=False) as counter:
         r(x)
     assert counter.get_total_flops() == 2 * refiner_flops(8, 2, 35, 55, noise_channels=2)
+
+
+def test_refiner_holes_are_far_plane_pixels_drawn_at_the_logits_rate_and_the_same_for_the_same_input():
+    torch.manual_seed(0)
+    r = Refiner(1, 8, 1, 2, "edge", holes=True)
+    x = torch.rand(4, 1, 48, 48) * 1.6 - 0.9
+    y = r(x)
+    assert torch.equal(y, r(x.clone()))                      # a pure function of x: refining is reproducible
+    plain = Refiner(1, 8, 1, 2, "edge")
+    plain.load_state_dict({k: v for k, v in r.state_dict().items() if not k.startswith("hole.")})
+    holes = y == 1
+    assert torch.allclose(y[~holes], plain(x)[~holes], atol=1e-6)  # elsewhere R's depth, untouched
+    assert 0.005 < holes.float().mean() < 0.05                     # sigmoid(-4) = 1.8 %
+    with torch.no_grad():
+        r.hole.bias.fill_(0.0)
+    assert 0.45 < (r(x) == 1).float().mean() < 0.55                # sigmoid(0) = 50 %
+    with FlopCounterMode(display=False) as counter:
+        Refiner(1, 8, 1, 2, holes=True)(x)
+    assert counter.get_total_flops() == 4 * refiner_flops(8, 1, 48, 48, noise_channels=2, holes=True)
+
+
+def test_refiner_hole_rate_learns_from_the_loss():
+    r = Refiner(1, 8, 1, 2, "edge", holes=True)
+    x = torch.rand(2, 1, 32, 32) * 1.6 - 0.9
+    (1 - r(x)).abs().mean().backward()  # a loss that wants holes
+    assert r.hole.bias.grad < 0         # gradient descent raises the hole logit

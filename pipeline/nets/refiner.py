@@ -8,6 +8,16 @@ Optional `noise_channels` (0 = the paper's R) append deterministic pseudo-random
 input: a hash of each pixel's position, its 8-bit value and the image's content. A deterministic
 R fed only a clean render cannot make sensor noise; with these fields it can (shaping, scaling
 and correlating them), while R(x) stays a pure function of x, so refining is reproducible.
+
+Optional `holes` (depth crops) adds a hole head: per pixel a logit l, and the pixel becomes a
+hole (+1, the far plane) where l + logit(u) > 0, u a pseudo-noise field of the input of its
+own. That is a Bernoulli(sigmoid(l)) draw which is still a pure function of x. A depth camera
+drops pixels at random along depth edges (bench/hand_gap.py: those drop-outs carry all the
+gain a hand refiner can earn); without the head R can only learn holes as a smooth function of
+x, and it cuts the cheapest ones (unbroken runs along the forearm) instead of scattered ones.
+Training passes the relaxed draw's gradient through the hard one (straight-through
+Gumbel-sigmoid, temperature HOLE_TEMPERATURE), so D and the self-regularization set each
+place's hole rate.
 """
 from __future__ import annotations
 
@@ -16,6 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 PADDINGS = ("zeros", "replicate", "edge")
+HOLE_START_LOGIT = -4.0  # ~2 % holes anywhere at the start; pretraining (self-regularization) lowers it
+HOLE_TEMPERATURE = 0.5
 
 
 def _mix32(h: torch.Tensor) -> torch.Tensor:
@@ -68,10 +80,11 @@ class Refiner(nn.Module):
     pixels repeated) and runs every convolution unpadded: each output pixel, the border's too,
     is computed as an interior pixel of the extended image, so a flat region stays flat up to the
     edge, at ~1.3x the zero-padded FLOPs (replicate pads 9 times: 1.7x the time).
+    `holes`: the hole head (the module doc); its output pixels are exactly +1 or R's value.
     """
 
     def __init__(self, in_channels: int = 1, channels: int = 64, blocks: int = 4, noise_channels: int = 0,
-                 padding: str = "zeros"):
+                 padding: str = "zeros", holes: bool = False):
         super().__init__()
         if padding not in PADDINGS:
             raise ValueError(f"padding {padding!r}: expected one of {PADDINGS}")
@@ -83,18 +96,34 @@ class Refiner(nn.Module):
             self.stem.weight[:, in_channels:].zero_()
         self.blocks = nn.Sequential(*(ResnetBlock(channels, padding) for _ in range(blocks)))
         self.head = nn.Conv2d(channels, in_channels, 1)
+        self.hole = None
+        if holes:
+            self.hole = nn.Conv2d(channels, 1, 1)
+            nn.init.zeros_(self.hole.weight)
+            nn.init.constant_(self.hole.bias, HOLE_START_LOGIT)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        source = x
         if self.margin:
             x = F.pad(x, (self.margin,) * 4, mode="replicate")
         if self.noise_channels:
             x = torch.cat([x, pseudo_noise(x, self.noise_channels)], dim=1)
         h = self.blocks(torch.relu(self.stem(x)))
-        return torch.tanh(self.head(h))
+        refined = torch.tanh(self.head(h))
+        if self.hole is None:
+            return refined
+        # the draw's field: the last of noise_channels + 1 fields of the unpadded input, so not
+        # one R also sees as an input
+        u = ((pseudo_noise(source, self.noise_channels + 1)[:, -1:].float() + 1) / 2).clamp(1e-4, 1 - 1e-4)
+        z = self.hole(h).float() + torch.log(u) - torch.log1p(-u)
+        soft = torch.sigmoid(z / HOLE_TEMPERATURE)
+        hole = (z > 0).float() + (soft - soft.detach())  # exactly 0 or 1 forward, the soft gradient back
+        return (refined.float() * (1 - hole) + hole).to(source.dtype)
 
 
 def refiner_flops(channels: int, blocks: int, height: int, width: int, in_channels: int = 1,
-                  noise_channels: int = 0) -> int:
+                  noise_channels: int = 0, holes: bool = False) -> int:
     """Forward FLOPs (2 per multiply-add) of one image through `Refiner`: every conv keeps H x W."""
-    macs_per_pixel = 9 * (in_channels + noise_channels) * channels + blocks * 2 * 9 * channels * channels + channels * in_channels
+    macs_per_pixel = (9 * (in_channels + noise_channels) * channels + blocks * 2 * 9 * channels * channels
+                      + channels * (in_channels + int(holes)))
     return 2 * macs_per_pixel * height * width
