@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from bench.estimator_error import real_val_metrics
@@ -62,33 +62,11 @@ VARIANTS = tuple(LOOKS)
 
 
 def kinect_part(*parts: str):
-    """The Kinect model (hands_kinect.kinect) with only the named steps, built from its pieces in
-    its order: shadow (projector shadow), edges (half the pixels at depth edges dropped; all_edges:
-    every one, no randomness), blobs (blob holes),
-    noise (pixel jitter, disparity noise and quantization); range limits come with any hole step.
-    No step: the clean depth on the coarse grid, rounded to the mm."""
-    def sensor(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        shape = z.shape
-        if set(parts) & set(HOLES):
-            z = z * ((z > kin.MIN_MM) & (z < kin.MAX_MM))
-        if "shadow" in parts:
-            z *= ~kin.shadow(z)
-        if "edges" in parts:
-            z *= ~(kin.depth_edges(z) & (kin.field(kin.UNIFORM, rng, shape) < 0.5))
-        if "all_edges" in parts:  # every edge pixel dropped: a deterministic erosion of each depth layer
-            z *= ~kin.depth_edges(z)
-        if "blobs" in parts:
-            blobs = cv2.resize(kin.field(kin.UNIFORM, rng, (12, 16)), shape[::-1], interpolation=cv2.INTER_CUBIC)
-            blobs += np.float32(0.05) * kin.field(kin.UNIFORM, rng, shape)
-            z *= blobs <= np.float32(0.97)
-        if "noise" in parts:
-            z = kin.jitter(z, rng)
-            with np.errstate(divide="ignore"):
-                disparity = np.float32(kin.SUBPIXEL * kin.BF) / z
-                disparity += np.float32(0.25) * kin.field(kin.NORMAL, rng, shape)
-                z = np.float32(kin.SUBPIXEL * kin.BF) / np.rint(disparity, out=disparity)
-        return (z + np.float32(0.5)).astype(np.uint16)
-    return sensor
+    """The Kinect model (hands_kinect.kinect) with only the named steps (kin.STEPS and "all_edges",
+    every depth-edge pixel dropped); range limits come with any hole step. No step: the clean
+    depth on the coarse grid, rounded to the mm."""
+    steps = (("range",) if set(parts) & set(HOLES) else ()) + parts
+    return functools.partial(kin.kinect, steps=steps)
 
 
 def in_synthetic_crops(raw: Path, synthetic: LabelledSplit) -> LabelledSplit:

@@ -29,6 +29,8 @@ def test_out_of_range_is_named(tmp_path):
 def test_fields_that_do_not_go_together_are_named(tmp_path):
     with pytest.raises(ParamsError, match=r"hands\.train_refiner: hole_cost 0\.1 needs self_reg: identity"):
         load_params(write(tmp_path, "hands:\n  train_refiner:\n    hole_cost: 0.1\n    self_reg: derivatives\n"))
+    with pytest.raises(ParamsError, match=r"hands\.train_refiner: holes: true needs hole_cost: 0"):
+        load_params(write(tmp_path, "hands:\n  train_refiner:\n    holes: true\n    hole_cost: 0.1\n"))
 
 
 def test_wrong_type_and_choice(tmp_path):

@@ -146,6 +146,17 @@ def test_shadow_falls_beside_near_objects():
     assert not shade[:, :105].any() and shade[:, 105:105 + int(width)].all() and not shade[:, 107 + int(width):].any()
 
 
+def test_kinect_steps_are_checked_and_leave_the_input_alone():
+    z = np.full((240, 320), 1200, np.float32)
+    z[80:160, 100:200] = 700
+    before = z.copy()
+    with pytest.raises(ValueError, match="unknown Kinect steps.*'noize'"):
+        hands_kinect.kinect(z, np.random.default_rng(0), steps=("noize",))
+    assert np.array_equal(hands_kinect.kinect(z, np.random.default_rng(0), steps=("shadow",)) > 0,
+                          ~hands_kinect.shadow(z))
+    assert np.array_equal(z, before)
+
+
 def test_preview_draws_both_domains(raw, tmp_path):
     out = hands.preview(raw, tmp_path / "simulate-hands.png")
     image = cv2.imread(str(out))

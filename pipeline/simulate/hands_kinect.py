@@ -68,21 +68,41 @@ def jitter(z: np.ndarray, rng: np.random.Generator, block: int = 4) -> np.ndarra
     return cv2.remap(z, du, dv, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
 
 
+# the sensor's steps in the order kinect runs them; "all_edges" (every depth-edge pixel dropped, a
+# deterministic erosion) is not one of them: bench/hand_gap.py's ablations ask for it
+STEPS = ("range", "shadow", "edges", "blobs", "noise")
+ABLATION_STEPS = ("all_edges",)
+
+
 def kinect(z: np.ndarray, rng: np.random.Generator, hole_rate: float = 0.03, edge_drop: float = 0.5,
-           disparity_sigma: float = 0.25) -> np.ndarray:
+           disparity_sigma: float = 0.25, steps: tuple[str, ...] = STEPS) -> np.ndarray:
     """Clean float32 depth (mm, 0 = nothing) -> uint16 depth as the sensor would report it.
-    Masks multiply (a boolean-indexed store is several times slower on image-sized arrays)."""
+
+    `steps` (a subset of STEPS + ABLATION_STEPS, run in kinect's order) lets bench/hand_gap.py
+    measure what each part of the sensor is worth: range (out-of-range depth missing), shadow
+    (projector shadow), edges (edge_drop of the depth-edge pixels missing at random), blobs (blob
+    holes), noise (pixel jitter, disparity noise, quantization). A skipped step draws nothing
+    from `rng`. Masks multiply (a boolean-indexed store is several times slower on image-sized
+    arrays)."""
+    if unknown := set(steps) - set(STEPS) - set(ABLATION_STEPS):
+        raise ValueError(f"unknown Kinect steps {sorted(unknown)}: expected some of {STEPS + ABLATION_STEPS}")
     shape = z.shape
-    z = z * ((z > MIN_MM) & (z < MAX_MM))
-    z *= ~shadow(z)
-    z *= ~(depth_edges(z) & (field(UNIFORM, rng, shape) < edge_drop))
-    blobs = cv2.resize(field(UNIFORM, rng, (12, 16)), shape[::-1], interpolation=cv2.INTER_CUBIC)
-    blobs += np.float32(0.05) * field(UNIFORM, rng, shape)
-    z *= blobs <= np.float32(1.0 - hole_rate)
-    z = jitter(z, rng)
-    with np.errstate(divide="ignore"):
-        disparity = np.float32(SUBPIXEL * BF) / z  # no depth: inf, and back to 0 below
-        disparity += np.float32(disparity_sigma) * field(NORMAL, rng, shape)
-        z = np.float32(SUBPIXEL * BF) / np.rint(disparity, out=disparity)
+    z = z * ((z > MIN_MM) & (z < MAX_MM)) if "range" in steps else z.astype(np.float32)  # a copy: z stays
+    if "shadow" in steps:
+        z *= ~shadow(z)
+    if "edges" in steps:
+        z *= ~(depth_edges(z) & (field(UNIFORM, rng, shape) < edge_drop))
+    if "all_edges" in steps:
+        z *= ~depth_edges(z)
+    if "blobs" in steps:
+        blobs = cv2.resize(field(UNIFORM, rng, (12, 16)), shape[::-1], interpolation=cv2.INTER_CUBIC)
+        blobs += np.float32(0.05) * field(UNIFORM, rng, shape)
+        z *= blobs <= np.float32(1.0 - hole_rate)
+    if "noise" in steps:
+        z = jitter(z, rng)
+        with np.errstate(divide="ignore"):
+            disparity = np.float32(SUBPIXEL * BF) / z  # no depth: inf, and back to 0 below
+            disparity += np.float32(disparity_sigma) * field(NORMAL, rng, shape)
+            z = np.float32(SUBPIXEL * BF) / np.rint(disparity, out=disparity)
     z += np.float32(0.5)
     return z.astype(np.uint16)
