@@ -100,12 +100,12 @@ def seed_errors(domain: str, splits: dict, val: LabelledSplit, cfg_e, device) ->
     """{seed: errors} of the estimator trained on each seed's split, and their mean over seeds."""
     per_seed = {seed: errors(domain, real_val_metrics(domain, split, val, cfg_e, seed, device))
                 for seed, split in splits.items()}
-    if len(per_seed) == 1:
-        return next(iter(per_seed.values()))
-    first = next(iter(per_seed.values()))
-    mean = ({k: round(float(np.mean([e[k] for e in per_seed.values()])), 2) for k in first}
-            if isinstance(first, dict) else round(float(np.mean(list(per_seed.values()))), 2))
-    return {"seeds": per_seed, "mean": mean}
+    runs = list(per_seed.values())
+    if len(runs) == 1:
+        return runs[0]
+    if isinstance(runs[0], dict):
+        return {"seeds": per_seed, "mean": {k: round(float(np.mean([e[k] for e in runs])), 2) for k in runs[0]}}
+    return {"seeds": per_seed, "mean": round(float(np.mean(runs)), 2)}
 
 
 def main() -> None:
