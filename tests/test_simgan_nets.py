@@ -114,6 +114,8 @@ def test_pseudo_noise_is_deterministic_uniform_and_differs_between_images():
     flat[1, 0, 0, 0] = 0.5  # one pixel differs: the whole field differs (a per-image seed)
     zf = pseudo_noise(flat, 1)
     assert zf[0].std() > 0.5 and (zf[0] != zf[1]).float().mean() > 0.99
+    # numbered fields: a later field is the same whichever call draws it, and differs from field 0
+    assert torch.equal(pseudo_noise(x, 1, first=1), z[:, 1:]) and (z[:, 0] != z[:, 1]).float().mean() > 0.99
 
 
 def test_refiner_with_noise_fields_is_a_function_of_its_input():

@@ -40,14 +40,18 @@ def _mix32(h: torch.Tensor) -> torch.Tensor:
     return h ^ (h >> 16)
 
 
-def pseudo_noise(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """(N, channels, H, W) uniform noise in [-1, 1) that is a deterministic function of x."""
+def pseudo_noise(x: torch.Tensor, channels: int, first: int = 0) -> torch.Tensor:
+    """(N, channels, H, W) uniform noise in [-1, 1) that is a deterministic function of x.
+
+    Fields are numbered: this returns fields first .. first + channels - 1, so two users of one
+    input can draw independent fields.
+    """
     n, _, h, w = x.shape
     levels = ((x[:, :1].detach().float().clamp(-1, 1) + 1) * 127.5).round().long()  # (N, 1, H, W)
     image_seed = _mix32(levels.flatten(1).sum(1) & 0xFFFFFFFF)[:, None, None, None]
     iy = torch.arange(h, device=x.device)[:, None]
     ix = torch.arange(w, device=x.device)[None, :]
-    k = torch.arange(channels, device=x.device)[:, None, None]
+    k = torch.arange(first, first + channels, device=x.device)[:, None, None]
     h32 = _mix32((levels * 0x9E3779B1 + image_seed + _mix32(iy * 0x10001 + ix * 0x3C6EF372 + k * 0x1B873593))
                  & 0xFFFFFFFF)
     return (h32.float() / 2.0 ** 31 - 1).to(x.dtype)
@@ -112,9 +116,8 @@ class Refiner(nn.Module):
         refined = torch.tanh(self.head(h))
         if self.hole is None:
             return refined
-        # the draw's field: the last of noise_channels + 1 fields of the unpadded input, so not
-        # one R also sees as an input
-        u = ((pseudo_noise(source, self.noise_channels + 1)[:, -1:].float() + 1) / 2).clamp(1e-4, 1 - 1e-4)
+        # the draw's field comes after R's input fields, so it is not one R also sees
+        u = ((pseudo_noise(source, 1, first=self.noise_channels).float() + 1) / 2).clamp(1e-4, 1 - 1e-4)
         z = self.hole(h).float() + torch.log(u) - torch.log1p(-u)
         soft = torch.sigmoid(z / HOLE_TEMPERATURE)
         hole = (z > 0).float() + (soft - soft.detach())  # exactly 0 or 1 forward, the soft gradient back
