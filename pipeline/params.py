@@ -189,7 +189,8 @@ class Refine:
 @dataclass(frozen=True)
 class TrainEstimator:
     epochs: int = fld(8, ge=1)
-    seeds: int = fld(1, ge=1, doc="estimator_seeds: N > 1 trains seeds seed..seed+N-1 on the same set; evaluate "
+    seeds: int = fld(1, ge=1, doc="estimator_seeds: N > 1 trains seeds seed..seed+N-1 on the same set (seed's "
+                     "max_samples draw: the seeds vary initial weights and batch order, not the subset); evaluate "
                      "and the report give their mean +- sd beside seed 0's interval (N x the training time)")
     batch_size: int = fld(128, ge=1)
     lr: float = fld(2e-3, gt=0, doc="peak of the one-cycle schedule (AdamW)")
