@@ -31,6 +31,8 @@ def test_fields_that_do_not_go_together_are_named(tmp_path):
         load_params(write(tmp_path, "hands:\n  train_refiner:\n    hole_cost: 0.1\n    self_reg: derivatives\n"))
     with pytest.raises(ParamsError, match=r"hands\.train_refiner: holes: true needs hole_cost: 0"):
         load_params(write(tmp_path, "hands:\n  train_refiner:\n    holes: true\n    hole_cost: 0.1\n"))
+    with pytest.raises(ParamsError, match=r"eyes\.train_refiner: hole_blobs: true needs holes: true"):
+        load_params(write(tmp_path, "eyes:\n  train_refiner:\n    hole_blobs: true\n"))
 
 
 def test_wrong_type_and_choice(tmp_path):

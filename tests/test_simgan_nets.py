@@ -149,6 +149,32 @@ def test_refiner_holes_are_far_plane_pixels_drawn_at_the_logits_rate_and_the_sam
     assert counter.get_total_flops() == 4 * refiner_flops(8, 1, 48, 48, noise_channels=2, holes=True)
 
 
+def test_refiner_hole_blobs_are_correlated_draws_at_the_logits_rate():
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 96, 96) * 1.6 - 0.9
+    r = Refiner(1, 8, 1, 0, "edge", holes=True, hole_blobs=True)
+    assert torch.equal(r(x), r(x.clone()))
+    with torch.no_grad():
+        r.hole.bias.copy_(torch.tensor([-1.0, -30.0]))    # blobs only, at sigmoid(-1) = 27 %
+    blobs = (r(x) == 1).float()
+    with torch.no_grad():
+        r.hole.bias.copy_(torch.tensor([-30.0, -1.0]))    # independent pixels only, at the same rate
+    pixels = (r(x) == 1).float()
+    for holes in (blobs, pixels):
+        assert 0.22 < holes.mean() < 0.32
+    def neighbour_agreement(h):                           # P(right neighbour is a hole | a hole)
+        return float((h[..., 1:] * h[..., :-1]).sum() / h[..., :-1].sum())
+    assert neighbour_agreement(pixels) < 0.35 and neighbour_agreement(blobs) > 0.8
+    with torch.no_grad():
+        r.hole.bias.copy_(torch.tensor([-1.0, -1.0]))     # either draw: 1 - (1 - 0.27) ** 2 = 46 %
+    assert 0.40 < (r(x) == 1).float().mean() < 0.52
+    with FlopCounterMode(display=False) as counter:
+        Refiner(1, 8, 1, 2, holes=True, hole_blobs=True)(x)
+    assert counter.get_total_flops() == 4 * refiner_flops(8, 1, 96, 96, noise_channels=2, holes=True, hole_blobs=True)
+    with pytest.raises(ValueError, match="hole_blobs needs holes"):
+        Refiner(1, 8, 1, hole_blobs=True)
+
+
 def test_refiner_hole_rate_learns_from_the_loss():
     r = Refiner(1, 8, 1, 2, "edge", holes=True)
     x = torch.rand(2, 1, 32, 32) * 1.6 - 0.9

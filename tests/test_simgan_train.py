@@ -103,11 +103,17 @@ def test_same_inputs_give_the_same_weights_and_metrics(data_root, tmp_path):
 def test_hands_train_on_depth_crops_of_the_params_size(tmp_path):
     data_root = write_hand_shards(tmp_path / "data", size=32)
     params = load_params(write_params(tmp_path / "params.yaml", "hands", hand_size=32,
-                                      train_refiner=tiny_refiner(steps=2)))
+                                      train_refiner=tiny_refiner(steps=2, holes=True, hole_blobs=True)))
     out = Outputs.for_domain("hands", tmp_path)
     train_refiner(params, "hands", data_root=data_root, outputs=out)
     refiner, info = load_refiner(out.model, "hands", params)
     assert (info["config"]["height"], info["config"]["width"]) == (32, 32)
+    assert info["config"]["holes"] and info["config"]["hole_blobs"]
+    saved = torch.load(out.model, weights_only=True)
+    del saved["config"]["hole_blobs"]                 # a file from before the option: one draw
+    torch.save(saved, out.model)
+    with pytest.raises(PipelineError, match="hole_blobs: file has False, params want True"):
+        load_refiner(out.model, "hands", params)
     with pytest.raises(PipelineError, match="height: file has 32, params want 48"):
         load_refiner(out.model, "hands", load_params(write_params(tmp_path / "p48.yaml", "hands", hand_size=48,
                                                                 train_refiner=tiny_refiner())))

@@ -18,8 +18,15 @@ x, and it cuts the cheapest ones (unbroken runs along the forearm) instead of sc
 Training passes the relaxed draw's gradient through the hard one (straight-through
 Gumbel-sigmoid, temperature HOLE_TEMPERATURE), so D and the self-regularization set each
 place's hole rate.
+
+Optional `hole_blobs` gives the head a second logit whose draw uses a spatially correlated field
+(a Gaussian blur of HOLE_BLOB_SIGMA px, mapped back to uniform so the rate is still the
+logit's sigmoid): a pixel is a hole where either draw fires. Independent pixels are the sensor's
+ragged edges; correlated ones its drop-out blobs, which independent draws make only as salt.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +35,7 @@ from torch import nn
 PADDINGS = ("zeros", "replicate", "edge")
 HOLE_START_LOGIT = -4.0  # ~2 % holes anywhere at the start; pretraining (self-regularization) lowers it
 HOLE_TEMPERATURE = 0.5
+HOLE_BLOB_SIGMA = 4.0  # px of the blob field's blur: real_val over 3 estimator seeds, BENCHMARKS.md "Hole blobs"
 
 
 def _mix32(h: torch.Tensor) -> torch.Tensor:
@@ -55,6 +63,26 @@ def pseudo_noise(x: torch.Tensor, channels: int, first: int = 0) -> torch.Tensor
     h32 = _mix32((levels * 0x9E3779B1 + image_seed + _mix32(iy * 0x10001 + ix * 0x3C6EF372 + k * 0x1B873593))
                  & 0xFFFFFFFF)
     return (h32.float() / 2.0 ** 31 - 1).to(x.dtype)
+
+
+def blob_field(u: torch.Tensor, sigma: float = HOLE_BLOB_SIGMA) -> torch.Tensor:
+    """Uniform (0, 1) fields (N, C, H, W) made spatially correlated and still uniform per pixel:
+    to normal scores, a separable Gaussian blur (reflected border), rescaled to unit variance
+    (a blur of independent unit normals has sd sum(k^2) per pass pair), back to uniform."""
+    r = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-r, r + 1, dtype=torch.float32, device=u.device)
+    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = k / k.sum()
+    c = u.shape[1]
+    z = torch.special.ndtri(u.float())
+    z = F.conv2d(F.pad(z, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    z = F.conv2d(F.pad(z, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    return torch.special.ndtr(z / k.pow(2).sum())
+
+
+def blob_blur_taps(sigma: float = HOLE_BLOB_SIGMA) -> int:
+    """Multiply-adds per pixel of blob_field's two blur passes."""
+    return 2 * (2 * max(1, math.ceil(3 * sigma)) + 1)
 
 
 class ResnetBlock(nn.Module):
@@ -85,14 +113,18 @@ class Refiner(nn.Module):
     is computed as an interior pixel of the extended image, so a flat region stays flat up to the
     edge, at ~1.3x the zero-padded FLOPs (replicate pads 9 times: 1.7x the time).
     `holes`: the hole head (the module doc); its output pixels are exactly +1 or R's value.
+    `hole_blobs` (with `holes`): a second, spatially correlated hole draw (the module doc).
     """
 
     def __init__(self, in_channels: int = 1, channels: int = 64, blocks: int = 4, noise_channels: int = 0,
-                 padding: str = "zeros", holes: bool = False):
+                 padding: str = "zeros", holes: bool = False, hole_blobs: bool = False):
         super().__init__()
         if padding not in PADDINGS:
             raise ValueError(f"padding {padding!r}: expected one of {PADDINGS}")
+        if hole_blobs and not holes:
+            raise ValueError("hole_blobs needs holes")
         self.noise_channels = noise_channels
+        self.hole_blobs = hole_blobs
         self.margin = 1 + 2 * blocks if padding == "edge" else 0  # the receptive field's radius
         pad = {} if padding == "edge" else {"padding": 1, "padding_mode": padding}
         self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, **pad)
@@ -102,7 +134,7 @@ class Refiner(nn.Module):
         self.head = nn.Conv2d(channels, in_channels, 1)
         self.hole = None
         if holes:
-            self.hole = nn.Conv2d(channels, 1, 1)
+            self.hole = nn.Conv2d(channels, 1 + int(hole_blobs), 1)  # with blobs: (blob, pixel) logits
             nn.init.zeros_(self.hole.weight)
             nn.init.constant_(self.hole.bias, HOLE_START_LOGIT)
 
@@ -116,17 +148,22 @@ class Refiner(nn.Module):
         refined = torch.tanh(self.head(h))
         if self.hole is None:
             return refined
-        # the draw's field comes after R's input fields, so it is not one R also sees
-        u = ((pseudo_noise(source, 1, first=self.noise_channels).float() + 1) / 2).clamp(1e-4, 1 - 1e-4)
+        # the draws' fields come after R's input fields, so none is one R also sees
+        draws = self.hole.out_channels
+        u = ((pseudo_noise(source, draws, first=self.noise_channels).float() + 1) / 2).clamp(1e-4, 1 - 1e-4)
+        if self.hole_blobs:
+            u = torch.cat([blob_field(u[:, :1]).clamp(1e-4, 1 - 1e-4), u[:, 1:]], dim=1)
         z = self.hole(h).float() + torch.log(u) - torch.log1p(-u)
-        soft = torch.sigmoid(z / HOLE_TEMPERATURE)
-        hole = (z > 0).float() + (soft - soft.detach())  # exactly 0 or 1 forward, the soft gradient back
+        hard = (z > 0).any(dim=1, keepdim=True).float()
+        soft = 1 - torch.prod(1 - torch.sigmoid(z / HOLE_TEMPERATURE), dim=1, keepdim=True)  # either draw
+        hole = hard + (soft - soft.detach())  # exactly 0 or 1 forward, the soft gradient back
         return (refined.float() * (1 - hole) + hole).to(source.dtype)
 
 
 def refiner_flops(channels: int, blocks: int, height: int, width: int, in_channels: int = 1,
-                  noise_channels: int = 0, holes: bool = False) -> int:
+                  noise_channels: int = 0, holes: bool = False, hole_blobs: bool = False) -> int:
     """Forward FLOPs (2 per multiply-add) of one image through `Refiner`: every conv keeps H x W."""
     macs_per_pixel = (9 * (in_channels + noise_channels) * channels + blocks * 2 * 9 * channels * channels
-                      + channels * (in_channels + int(holes)))
+                      + channels * (in_channels + int(holes) + int(hole_blobs))
+                      + (blob_blur_taps() if hole_blobs else 0))
     return 2 * macs_per_pixel * height * width
