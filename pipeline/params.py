@@ -257,8 +257,8 @@ class HandsDomain:
         doc="padding edge: zeros drew a line along the crop's edge (a tell), replicate took 1.7x the time; "
             "holes: real_val, 3 estimator seeds (bench/refiner_length.py --seeds 0 1 2): 41.72 mm against "
             "43.67 without the head; 4 pseudo-noise inputs as well tie (41.60) at 1.2x the training time; "
-            "hole_blobs: 41.08 mm against 41.72 with independent draws alone, lower on every estimator seed "
-            "(BENCHMARKS.md \"Hole blobs\"); "
+            "hole_blobs: 41.08 mm against 41.72 with independent draws alone, lower on every estimator seed, "
+            "and 41.10 against 41.87 with R's seed 1 (BENCHMARKS.md \"Hole blobs\"); "
             "self-regularization on the hand only (real_val, bench/refiner_length.py: lam 1.0 on the hand "
             "42.10 mm, lam 0.5 over all pixels 43.97 mm with the joints' depth moved 29 mm, failing the check); "
             "min_mean_change over the crop, of which the hand is ~15%")
