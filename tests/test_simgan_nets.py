@@ -5,7 +5,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from pipeline.nets.discriminator import GlobalDiscriminator, LocalDiscriminator, build_discriminator
-from pipeline.nets.refiner import Refiner, pseudo_noise, refiner_flops
+from pipeline.nets.refiner import Refiner, blob_field, pseudo_noise, refiner_flops
 
 
 @pytest.mark.parametrize("shape", [(35, 55), (64, 64)])
@@ -173,6 +173,16 @@ def test_refiner_hole_blobs_are_correlated_draws_at_the_logits_rate():
     assert counter.get_total_flops() == 4 * refiner_flops(8, 1, 96, 96, noise_channels=2, holes=True, hole_blobs=True)
     with pytest.raises(ValueError, match="hole_blobs needs holes"):
         Refiner(1, 8, 1, hole_blobs=True)
+
+
+def test_blob_field_is_float32_under_autocast():
+    # a bf16 blur would round the field before it maps back to uniform (the draw's rate)
+    u = torch.rand(2, 1, 40, 40, generator=torch.Generator().manual_seed(0)).clamp(1e-4, 1 - 1e-4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under = blob_field(u)
+    assert under.dtype == torch.float32 and torch.equal(under, blob_field(u))
+    assert Refiner(1, 8, 1, holes=True, hole_blobs=True).hole_blobs
+    assert not Refiner(1, 8, 1, holes=True).hole_blobs and not Refiner(1, 8, 1).hole_blobs
 
 
 def test_refiner_hole_rate_learns_from_the_loss():

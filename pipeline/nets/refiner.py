@@ -26,6 +26,7 @@ ragged edges; correlated ones its drop-out blobs, which independent draws make o
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -65,24 +66,40 @@ def pseudo_noise(x: torch.Tensor, channels: int, first: int = 0) -> torch.Tensor
     return (h32.float() / 2.0 ** 31 - 1).to(x.dtype)
 
 
+def _blob_radius(sigma: float) -> int:
+    """Half-width of blob_field's Gaussian kernel: 3 sigma, at least 1 px."""
+    return max(1, math.ceil(3 * sigma))
+
+
+@functools.cache
+def _blob_kernel(sigma: float) -> torch.Tensor:
+    """blob_field's normalized 1-D Gaussian (CPU, float32), built once per sigma."""
+    r = _blob_radius(sigma)
+    t = torch.arange(-r, r + 1, dtype=torch.float32)
+    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    return k / k.sum()
+
+
 def blob_field(u: torch.Tensor, sigma: float = HOLE_BLOB_SIGMA) -> torch.Tensor:
     """Uniform (0, 1) fields (N, C, H, W) made spatially correlated and still uniform per pixel:
     to normal scores, a separable Gaussian blur (reflected border), rescaled to unit variance
-    (a blur of independent unit normals has sd sum(k^2) per pass pair), back to uniform."""
-    r = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-r, r + 1, dtype=torch.float32, device=u.device)
-    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
-    k = k / k.sum()
+    (a blur of independent unit normals has sd sum(k^2) per pass pair), back to uniform.
+
+    Always float32, outside autocast: a bf16 blur would round the field before it maps back to
+    uniform, and the draw's rate would no longer be exactly the logit's sigmoid."""
+    r = _blob_radius(sigma)
+    k = _blob_kernel(sigma).to(u.device)
     c = u.shape[1]
-    z = torch.special.ndtri(u.float())
-    z = F.conv2d(F.pad(z, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    z = F.conv2d(F.pad(z, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-    return torch.special.ndtr(z / k.pow(2).sum())
+    with torch.autocast(device_type=u.device.type, enabled=False):
+        z = torch.special.ndtri(u.float())
+        z = F.conv2d(F.pad(z, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+        z = F.conv2d(F.pad(z, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+        return torch.special.ndtr(z / k.pow(2).sum())
 
 
 def blob_blur_taps(sigma: float = HOLE_BLOB_SIGMA) -> int:
     """Multiply-adds per pixel of blob_field's two blur passes."""
-    return 2 * (2 * max(1, math.ceil(3 * sigma)) + 1)
+    return 2 * (2 * _blob_radius(sigma) + 1)
 
 
 class ResnetBlock(nn.Module):
@@ -124,7 +141,6 @@ class Refiner(nn.Module):
         if hole_blobs and not holes:
             raise ValueError("hole_blobs needs holes")
         self.noise_channels = noise_channels
-        self.hole_blobs = hole_blobs
         self.margin = 1 + 2 * blocks if padding == "edge" else 0  # the receptive field's radius
         pad = {} if padding == "edge" else {"padding": 1, "padding_mode": padding}
         self.stem = nn.Conv2d(in_channels + noise_channels, channels, 3, **pad)
@@ -137,6 +153,10 @@ class Refiner(nn.Module):
             self.hole = nn.Conv2d(channels, 1 + int(hole_blobs), 1)  # with blobs: (blob, pixel) logits
             nn.init.zeros_(self.hole.weight)
             nn.init.constant_(self.hole.bias, HOLE_START_LOGIT)
+
+    @property
+    def hole_blobs(self) -> bool:
+        return self.hole is not None and self.hole.out_channels == 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         source = x
