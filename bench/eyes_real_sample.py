@@ -28,7 +28,7 @@ def main(argv=None) -> int:
         person = eyes_real.sample_person(np.random.default_rng([a.seed, 1, pid]))
         rng = np.random.default_rng([a.seed, 2, pid, 0])
         session = eyes_real.sample_session(rng)
-        pitch, yaw = eyes._gaze(rng, a.frames, eyes.REAL_PITCH_DEG), eyes._gaze(rng, a.frames, eyes.REAL_YAW_DEG)
+        pitch, yaw = eyes.draw_gaze(rng, a.frames, eyes.REAL_PITCH_DEG), eyes.draw_gaze(rng, a.frames, eyes.REAL_YAW_DEG)
         for im in eyes_real.render(rng, person, session, pitch, yaw):
             cv2.imwrite(str(a.out / f"{k:05d}.png"), cv2.resize(im, OUT_SIZE, interpolation=cv2.INTER_AREA))
             k += 1

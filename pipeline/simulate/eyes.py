@@ -38,7 +38,7 @@ def synthetic_unit(out_dir: str, seed: int, n_total: int, quality: int, k: int) 
     return eyes_synthetic.write_renders(Path(out_dir), rng, first + 1, min(RENDER_BATCH, n_total - first), quality)
 
 
-def _gaze(rng: np.random.Generator, n: int, mean_sd_clip) -> np.ndarray:
+def draw_gaze(rng: np.random.Generator, n: int, mean_sd_clip) -> np.ndarray:
     mean, sd, clip = mean_sd_clip
     return np.radians(np.clip(rng.normal(mean, sd, n), -clip, clip))
 
@@ -52,7 +52,7 @@ def real_unit(out_dir: str, seed: int, n_frames: int, unit: tuple[int, int]) -> 
     person = eyes_real.sample_person(np.random.default_rng([seed, 1, pid]))
     rng = np.random.default_rng([seed, 2, pid, day])
     session = eyes_real.sample_session(rng)
-    pitch, yaw = _gaze(rng, n_frames, REAL_PITCH_DEG), _gaze(rng, n_frames, REAL_YAW_DEG)
+    pitch, yaw = draw_gaze(rng, n_frames, REAL_PITCH_DEG), draw_gaze(rng, n_frames, REAL_YAW_DEG)
     pose = rng.normal(0, [0.12, 0.15, 0.05], (n_frames, 3))  # Rodrigues head rotations
     gaze = pitchyaw_to_vector(pitch, yaw)
     left = eyes_real.render(rng, person, session, pitch, yaw)

@@ -20,6 +20,10 @@ import numpy as np
 # (a full 1.json: iris centre 0.30 widths above the corners at 23 deg up) puts it 0.05 above. At 0.03
 # below, both renderers drew the iris low in the opening, with sclera showing above it.
 BALL_DROP = (-0.05, -0.01)
+# Eyeball radius over the corner-to-corner width of a human eye (12-13 mm over a 28-30 mm fissure); it
+# sets how far the iris moves per degree of gaze in eye widths. UnityEyes' narrower openings put
+# it at ~0.63 (eyes_synthetic.RADIUS_FRAC), so its crops move the iris ~1.4x further per degree.
+HUMAN_RADIUS_FRAC = 0.45
 
 
 @dataclass
@@ -54,7 +58,7 @@ def lid_opening(pitch, openness):
 
 
 def make_shape(cx, cy, width, pitch, yaw, *, openness, tilt, iris_frac, pupil, ball_drop,
-               radius_frac=0.45) -> EyeShape:
+               radius_frac=HUMAN_RADIUS_FRAC) -> EyeShape:
     upper, lower = lid_opening(pitch, openness)
     f = lambda a: np.broadcast_to(np.asarray(a, np.float64), np.shape(cx)).copy()  # noqa: E731
     return EyeShape(f(cx), f(cy), f(width), f(tilt), upper, lower, f(radius_frac * width),

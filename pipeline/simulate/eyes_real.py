@@ -66,6 +66,7 @@ class Person:
     frame_dark: bool               # dark or shiny (bright) rim
     glint: tuple[float, float]     # screen glint offset in iris radii
     ball_drop: float               # eyeball centre below the corner line (eye widths; geo.BALL_DROP)
+    radius_frac: float = geo.HUMAN_RADIUS_FRAC  # eyeball radius / eye width (bench/eye_gap.py varies it)
 
 
 @dataclass
@@ -115,7 +116,8 @@ def render(rng: np.random.Generator, person: Person, session: Session, pitch, ya
     width = person.width_frac * IMAGE_W * rng.uniform(0.96, 1.04, n)
     shape = geo.make_shape(IMAGE_W / 2 - 0.5 + dx, IMAGE_H / 2 + 1.0 + dy, width, pitch, yaw,
                            openness=person.openness * rng.uniform(0.9, 1.1, n), tilt=person.tilt,
-                           iris_frac=person.iris_frac, pupil=rng.uniform(0.3, 0.45, n), ball_drop=person.ball_drop)
+                           iris_frac=person.iris_frac, pupil=rng.uniform(0.3, 0.45, n), ball_drop=person.ball_drop,
+                           radius_frac=person.radius_frac)
     s = shape.astype(np.float32)
     X = np.arange(IMAGE_W, dtype=np.float32)[None, None, :]
     Y = np.arange(IMAGE_H, dtype=np.float32)[None, :, None]

@@ -1,0 +1,114 @@
+"""How much of the eye domain gap could a refiner close at all? (the eyes' bench/hand_gap.py)
+
+A refiner held to its input by self-regularization changes how an eye looks, not its geometry:
+where the iris sits for a gaze, how large it is, how far it moves per degree. The embedded domains
+differ in both. The synthetic renders have UnityEyes' proportions (eyes_synthetic: an iris of
+0.31-0.35 eye widths on an eyeball of 0.63), the real-like eyes human ones (eyes_real: 0.18-0.21
+on 0.45), so in crops framed by the eye corners the iris of a synthetic eye moves ~1.4x further
+per degree. This script renders training sets through the real-like appearance model (its people,
+light, camera, noise, equalization), one part of the gap at a time, trains the estimator with the
+default budget on each and evaluates it on the real_val split (settings are chosen there; real_test
+is read by evaluate alone):
+
+    camera        the synthetic renders' geometry and gaze range (UnityEyes' proportions, gaze
+                  uniform in +-25 deg pitch, +-30 deg yaw, the eye at 0.74 of the crop's width)
+                  seen as the real-like eyes are: the best a perfect refiner could give
+    human_eye     the same with human eye proportions (the real-like people's own): what is
+                  left is the gaze range and the number of people
+    real_gaze     human_eye with the real-like gaze distribution: an oracle with many people
+
+Each line also gives the per-axis slope of the predictions against the truth on real_val (1: no
+scale error) and the error once that linear map is undone, which no label-preserving refiner can
+reach and a few labelled real eyes could.
+
+    dvc repro train_estimator@eyes-real_train && python -m bench.eye_gap --variants camera human_eye
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.crops import eyes as crops
+from pipeline.device import pick_device
+from pipeline.estimate.data import LabelledSplit, load_labelled, training_paths
+from pipeline.estimate.metrics import angular_error_deg
+from pipeline.estimate.model import estimator_config
+from pipeline.estimate.train import fit, predict, set_threads
+from pipeline.params import load_params
+from pipeline.simulate import eyes as sim
+from pipeline.simulate import eyes_real, eyes_synthetic
+
+VARIANTS = ("camera", "human_eye", "real_gaze")
+UNITY_WIDTH_FRAC = 0.74   # eye corners over crop width in the synthetic crops (crops.eyes.unityeyes_box)
+FRAMES_PER_PERSON = 50    # many people, one session each: appearance spreads, not a few faces
+
+
+def render_set(variant: str, n: int, seed: int) -> LabelledSplit:
+    """`n` real-look 55x35 crops with their (pitch, yaw) for `variant` (left eyes, as ingest stores them)."""
+    rng = np.random.default_rng([seed, 16])
+    meta = crops.whole_image_meta((eyes_real.IMAGE_W, eyes_real.IMAGE_H))
+    images, targets = [], []
+    for start in range(0, n, FRAMES_PER_PERSON):
+        m = min(FRAMES_PER_PERSON, n - start)
+        person, session = eyes_real.sample_person(rng), eyes_real.sample_session(rng)
+        if variant == "camera":
+            person = dataclasses.replace(
+                person, width_frac=UNITY_WIDTH_FRAC, iris_frac=rng.uniform(*eyes_synthetic.IRIS_FRAC),
+                radius_frac=eyes_synthetic.RADIUS_FRAC, openness=rng.uniform(*eyes_synthetic.OPENNESS))
+        if variant == "real_gaze":
+            pitch, yaw = sim.draw_gaze(rng, m, sim.REAL_PITCH_DEG), sim.draw_gaze(rng, m, sim.REAL_YAW_DEG)
+        else:
+            pitch = np.radians(rng.uniform(-eyes_synthetic.GAZE_PITCH_DEG, eyes_synthetic.GAZE_PITCH_DEG, m))
+            yaw = np.radians(rng.uniform(-eyes_synthetic.GAZE_YAW_DEG, eyes_synthetic.GAZE_YAW_DEG, m))
+        for im in eyes_real.render(rng, person, session, pitch, yaw):
+            images.append(crops.normalize(crops.apply_crop(im, meta)))
+        targets.append(np.stack([pitch, yaw], 1))
+    return LabelledSplit([f"{variant}-{i:05d}" for i in range(n)], np.stack(images)[:, None].astype(np.float32),
+                         np.concatenate(targets).astype(np.float32), [{} for _ in range(n)])
+
+
+def scale_report(pred: np.ndarray, true: np.ndarray) -> dict:
+    """Per-axis slope and offset of predictions on truth, and the error with that map undone."""
+    out, undone = {}, pred.astype(np.float64).copy()
+    for k, axis in enumerate(("pitch", "yaw")):
+        slope, offset = np.polyfit(true[:, k], pred[:, k], 1)
+        out[f"{axis}_slope"] = round(float(slope), 3)
+        undone[:, k] = (pred[:, k] - offset) / slope
+    out["error_linear_undone_deg"] = round(float(angular_error_deg(undone, true).mean()), 3)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS)
+    ap.add_argument("--data", nargs="*", default=["synthetic", "refined", "real_train"],
+                    help="the pipeline's training sets to measure alongside (their shards must exist)")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0])
+    ap.add_argument("--samples", type=int, default=0, help="rendered per variant (0: train_estimator.max_samples)")
+    ap.add_argument("--params", default="params.yaml")
+    args = ap.parse_args()
+    cfg = load_params(args.params).domain("eyes").train_estimator
+    set_threads(cfg.threads)
+    device = pick_device()
+    val = load_labelled("eyes", Path("data/shards/eyes/real_val"))
+    for name in [*args.data, *args.variants]:
+        for seed in args.seeds:
+            if name in VARIANTS:
+                train = render_set(name, args.samples or cfg.max_samples, seed)
+            else:
+                split_dir, labels = training_paths("data", "eyes", name)
+                train = load_labelled("eyes", split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
+            model, _ = fit(estimator_config("eyes", cfg.width, train.images.shape[2:], cfg.equalize), train, cfg,
+                           seed, device)
+            pred = predict(model, val.images, device, cfg.precision)
+            err = float(angular_error_deg(pred, val.targets).mean())
+            print(json.dumps({"train": name, "seed": seed, "real_val_error_deg": round(err, 3),
+                              **scale_report(pred, val.targets)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
