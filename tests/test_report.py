@@ -104,3 +104,12 @@ def test_report_links_the_study_screenshots_and_results_when_they_exist(tmp_path
     text = build_report(tmp_path, tmp_path / "reports").read_text()
     assert "## Visual Turing test" in text and "![study-trial](figures/study-trial.png)" in text
     assert "study-results" not in text and "[study-eyes.md](study-eyes.md)" in text
+
+
+def test_report_names_the_machine_the_refiners_trained_on(tmp_path):
+    write_outputs(tmp_path)
+    assert "Refiners trained on" not in build_report(tmp_path, tmp_path / "reports").read_text()
+    machine = {"cpu": "AMD EPYC", "cpu_bf16": "avx512_bf16", "accelerator": "cpu", "torch": "2.13.0+cpu"}
+    write_json(tmp_path / "metrics/train_refiner-hands.json", {"steps": 200, "machine": machine})
+    text = build_report(tmp_path, tmp_path / "reports").read_text()
+    assert "Refiners trained on hands: AMD EPYC (bf16 units: avx512_bf16), cpu, torch 2.13.0+cpu." in text

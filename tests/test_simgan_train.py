@@ -15,6 +15,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
+from pipeline.device import machine
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
 from pipeline.simgan.checkpoint import load_checkpoint, params_hash
@@ -216,9 +217,13 @@ def test_resume_after_kill_ends_with_the_same_steps(data_root, tmp_path, trackin
             == (whole / "models" / "refiner-eyes.pt").read_bytes())
     saved = torch.load(tmp_path / "models" / "refiner-eyes.pt", weights_only=True)
     assert saved["steps"] == 65
-    assert json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())["steps"] == 65
+    final = json.loads((tmp_path / "metrics" / "train_refiner-eyes.json").read_text())
+    assert final["steps"] == 65
+    assert final["machine"] == machine(torch.device("cpu"))  # the CPU kind changes the bytes: recorded
     run_id = json.loads((tmp_path / "lineage" / "train_refiner-eyes.json").read_text())["mlflow_run_id"]
-    assert mlflow.get_run(run_id).data.metrics["loss_adv"] > 0  # one run across the kill
+    run = mlflow.get_run(run_id)
+    assert run.data.metrics["loss_adv"] > 0  # one run across the kill
+    assert run.data.tags["cpu"] == final["machine"]["cpu"] and run.data.tags["torch"] == torch.__version__
 
 
 def test_same_inputs_give_the_same_refiner_and_refined_bytes(data_root, tmp_path):

@@ -186,6 +186,17 @@ LIMITS = (
     "reach (`python -m bench.hand_gap`).")
 
 
+def machine_text(inputs: dict) -> str:
+    """Where the refiners trained: the same commit gives other bytes on another CPU kind (bf16 kernels)."""
+    trained = {d: m for d, m in inputs.get("machine", {}).items() if m}
+    if not trained:
+        return ""
+    where = "; ".join(f"{d}: {m['cpu']} (bf16 units: {m['cpu_bf16']}), {m['accelerator']}, torch {m['torch']}"
+                      for d, m in trained.items())
+    return (f"Refiners trained on {where}. Figures move a little with the CPU kind (bf16 autocast kernels "
+            "differ); compare ratios within one run.\n")
+
+
 def skipped_text(inputs: dict) -> list[str]:
     """In words: which stages (or measures) did not run on this data, and why."""
     skipped = inputs.get("skipped") or {}
@@ -244,7 +255,7 @@ def render(inputs: dict, made: dict[str, Path], report_dir: Path, root: Path) ->
              "Estimators trained on synthetic, refined and real (oracle) data with the same budget, "
              "evaluated on the labelled real_val and real_test splits; realism judged by networks trained here.\n",
              *skipped_text(inputs),
-             "## Results\n", PROTOCOL, "", results_table(inputs), "", DIFFERENCES, "", "### Targets\n",
+             "## Results\n", PROTOCOL, "", results_table(inputs), "", machine_text(inputs), DIFFERENCES, "", "### Targets\n",
              targets_text(inputs), "", LIMITS, "", "## Accuracy curves on real test data\n",
              img("curve-eyes", "gaze curve") + img("curve-hands", "hand curve"),
              "## Realism\n", img("realism", "C2ST accuracy and KID"),

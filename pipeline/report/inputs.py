@@ -38,7 +38,8 @@ def read_csv(path: Path) -> list[dict] | None:
 def collect(root: Path) -> dict:
     """Every stage output the report uses, keyed by domain (and training set); None where missing.
     A stage that skipped (unlabelled real data) is None too, its reason in out["skipped"]."""
-    out = {"evaluate": {}, "curves": {}, "history": {}, "realism": {}, "pca": {}, "samples": {}, "skipped": {}}
+    out = {"evaluate": {}, "curves": {}, "history": {}, "realism": {}, "pca": {}, "samples": {}, "skipped": {},
+           "machine": {}}
 
     def result(stage: str, doc: dict | None):
         if doc and "skipped" in doc:
@@ -49,6 +50,7 @@ def collect(root: Path) -> dict:
     for d in DOMAINS:
         out["realism"][d] = result(f"realism@{d}", read_json(root / f"metrics/realism-{d}.json"))
         out["pca"][d] = read_csv(root / f"plots/realism-{d}.csv")
+        out["machine"][d] = (read_json(root / f"metrics/train_refiner-{d}.json") or {}).get("machine")
         for t in TRAINING_DATA:
             out["evaluate"][d, t] = result(f"evaluate@{d}-{t}", read_json(root / f"metrics/evaluate-{d}-{t}.json"))
             out["curves"][d, t] = read_csv(root / f"plots/evaluate-{d}-{t}.csv")

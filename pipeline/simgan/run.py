@@ -18,7 +18,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from pipeline import paths
-from pipeline.device import memory_format, pick_device
+from pipeline.device import machine, memory_format, pick_device
 from pipeline.errors import PipelineError
 from pipeline.nets.discriminator import build_discriminator
 from pipeline.params import Params
@@ -130,7 +130,7 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
         probe = Probe.read(inputs["synthetic"], inputs["real_train"], domain) if world.is_main else None
 
         log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)
-        tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size)}
+        tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size), **machine(world.device)}
         with open_run(world.is_main, domain, run_id, inputs, tags) as runlog:
             if not run_id:
                 runlog.params({"domain": domain, "seed": params.seed, "height": shape[0], "width": shape[1],
@@ -181,7 +181,7 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe: Probe,
     """Guard against identity collapse, then write the model, metrics and grid, and log them."""
     cfg = gan.cfg
     scores = probe.evaluate(gan)
-    final = final | scores
+    final = final | scores | {"machine": machine(gan.device)}
     if final["mean_abs_change"] < cfg.min_mean_change:
         raise PipelineError(
             f"train_refiner@{domain}: the refiner collapsed to the identity: mean |R(x)-x| = "
