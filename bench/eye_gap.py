@@ -10,12 +10,20 @@ light, camera, noise, equalization), one part of the gap at a time, trains the e
 default budget on each and evaluates it on the real_val split (settings are chosen there; real_test
 is read by evaluate alone):
 
+    sensor        the pipeline's synthetic crops themselves through the real-like camera (exposure,
+                  one-sided light, defocus, noise, JPEG, equalization; eyes_real.camera): a refiner
+                  that learnt the camera and nothing of skin, lids or people
     camera        the synthetic renders' geometry and gaze range (UnityEyes' proportions, gaze
                   uniform in +-25 deg pitch, +-30 deg yaw, the eye at 0.74 of the crop's width)
                   seen as the real-like eyes are: the best a perfect refiner could give
     human_eye     the same with human eye proportions (the real-like people's own): what is
                   left is the gaze range and the number of people
     real_gaze     human_eye with the real-like gaze distribution: an oracle with many people
+
+With --c2st each set is also told from real_holdout (real_train's people, other frames) by the
+realism stage's classifier (`pipeline.realism.c2st`, its params): real_train there is the
+within-population floor, and the rendered sets, whose people are new, show how much of the
+eye C2ST is the people themselves.
 
 Each line also gives the per-axis slope of the predictions against the truth on real_val (1: no
 scale error) and the error once that linear map is undone, which no label-preserving refiner can
@@ -34,15 +42,17 @@ import numpy as np
 
 from pipeline.crops import eyes as crops
 from pipeline.device import pick_device
-from pipeline.estimate.data import LabelledSplit, load_labelled, training_paths
+from pipeline.estimate.data import LabelledSplit, load_labelled, read_images, training_paths
 from pipeline.estimate.metrics import angular_error_deg
 from pipeline.estimate.model import estimator_config
 from pipeline.estimate.train import fit, predict, set_threads
-from pipeline.params import load_params
+from pipeline.params import Realism, load_params
+from pipeline.realism import c2st
 from pipeline.simulate import eyes as sim
 from pipeline.simulate import eyes_real, eyes_synthetic
 
-VARIANTS = ("camera", "human_eye", "real_gaze")
+VARIANTS = ("sensor", "camera", "human_eye", "real_gaze")
+RENDERED = VARIANTS[1:]
 UNITY_WIDTH_FRAC = 0.74   # eye corners over crop width in the synthetic crops (crops.eyes.unityeyes_box)
 FRAMES_PER_PERSON = 50    # many people, one session each: appearance spreads, not a few faces
 
@@ -71,6 +81,25 @@ def render_set(variant: str, n: int, seed: int) -> LabelledSplit:
                          np.concatenate(targets).astype(np.float32), [{} for _ in range(n)])
 
 
+def sensed_set(synthetic: LabelledSplit, seed: int) -> LabelledSplit:
+    """The synthetic crops through the real-like camera, one session per FRAMES_PER_PERSON crops."""
+    rng = np.random.default_rng([seed, 17])
+    radiance = (crops.denormalize(synthetic.images[:, 0]).astype(np.float32) / 200.0)  # camera() writes x200
+    images = [eyes_real.camera(rng, radiance[i:i + FRAMES_PER_PERSON], eyes_real.sample_session(rng))
+              for i in range(0, len(radiance), FRAMES_PER_PERSON)]
+    images = np.concatenate(images)[:, None]
+    return dataclasses.replace(synthetic, images=crops.normalize(images).astype(np.float32))
+
+
+def c2st_accuracy(real: np.ndarray, other: np.ndarray, cfg: Realism, seed: int, device) -> list[float]:
+    """[accuracy, ci low, ci high] of the realism stage's classifier, equal-sized random draws."""
+    rng = np.random.default_rng(seed)
+    n = min(len(real), len(other), cfg.max_samples)
+    real, other = real[rng.permutation(len(real))[:n]], other[rng.permutation(len(other))[:n]]
+    out = c2st(real, other, max(1, round(n * cfg.test_fraction)), cfg, seed, device)
+    return [round(out["accuracy"], 3), *(round(c, 3) for c in out["ci95"])]
+
+
 def scale_report(pred: np.ndarray, true: np.ndarray) -> dict:
     """Per-axis slope and offset of predictions on truth, and the error with that map undone."""
     out, undone = {}, pred.astype(np.float64).copy()
@@ -89,25 +118,34 @@ def main() -> None:
                     help="the pipeline's training sets to measure alongside (their shards must exist)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--samples", type=int, default=0, help="rendered per variant (0: train_estimator.max_samples)")
+    ap.add_argument("--c2st", action="store_true", help="also C2ST real_holdout vs each set (realism params)")
     ap.add_argument("--params", default="params.yaml")
     args = ap.parse_args()
-    cfg = load_params(args.params).domain("eyes").train_estimator
+    params = load_params(args.params).domain("eyes")
+    cfg = params.train_estimator
     set_threads(cfg.threads)
     device = pick_device()
     val = load_labelled("eyes", Path("data/shards/eyes/real_val"))
+    holdout = read_images("eyes", Path("data/shards/eyes/real_holdout"), params.realism.max_samples, 0)[1] \
+        if args.c2st else None
     for name in [*args.data, *args.variants]:
         for seed in args.seeds:
-            if name in VARIANTS:
+            if name in RENDERED:
                 train = render_set(name, args.samples or cfg.max_samples, seed)
             else:
-                split_dir, labels = training_paths("data", "eyes", name)
+                split_dir, labels = training_paths("data", "eyes", "synthetic" if name == "sensor" else name)
                 train = load_labelled("eyes", split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
+                if name == "sensor":
+                    train = sensed_set(train, seed)
             model, _ = fit(estimator_config("eyes", cfg.width, train.images.shape[2:], cfg.equalize), train, cfg,
                            seed, device)
             pred = predict(model, val.images, device, cfg.precision)
             err = float(angular_error_deg(pred, val.targets).mean())
+            extra = {}
+            if holdout is not None:
+                extra["c2st_vs_real_holdout"] = c2st_accuracy(holdout, train.images, params.realism, seed, device)
             print(json.dumps({"train": name, "seed": seed, "real_val_error_deg": round(err, 3),
-                              **scale_report(pred, val.targets)}), flush=True)
+                              **scale_report(pred, val.targets), **extra}), flush=True)
 
 
 if __name__ == "__main__":

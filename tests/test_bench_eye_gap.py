@@ -46,3 +46,14 @@ def test_the_default_person_keeps_the_human_eyeball():
     session = eyes_real.sample_session(np.random.default_rng(1))
     assert not np.array_equal(eyes_real.render(np.random.default_rng(2), person, session, pitch, yaw),
                               eyes_real.render(np.random.default_rng(2), big, session, pitch, yaw))
+
+
+def test_sensor_set_is_the_same_crops_through_the_camera():
+    clean = eye_gap.render_set("human_eye", 100, seed=1)
+    sensed, again = eye_gap.sensed_set(clean, seed=0), eye_gap.sensed_set(clean, seed=0)
+    assert np.array_equal(sensed.images, again.images)
+    assert sensed.images.shape == clean.images.shape and np.array_equal(sensed.targets, clean.targets)
+    grey = crops.denormalize(sensed.images[:, 0]).reshape(len(sensed.images), -1).astype(float)
+    assert np.all(np.abs(grey.mean(1) - 127.5) < 12) and np.all(grey.std(1) > 60)  # equalized, each image
+    moved = np.abs(sensed.images - clean.images).mean()
+    assert moved > 0.05  # light, defocus, noise and JPEG changed the pixels

@@ -165,8 +165,15 @@ def render(rng: np.random.Generator, person: Person, session: Session, pitch, ya
         band = np.exp(-(((X + 0.6 * Y) - session.reflection_pos - IMAGE_W / 2) / 6.0) ** 2)
         img = img * (1 - 0.85 * rim) if person.frame_dark else img + 0.8 * rim
         img = img + session.reflection * band * lens
-    # light from one side, defocus, sensor noise, compression, then MPIIGaze's histogram equalization
-    u, v = (X - IMAGE_W / 2) / (IMAGE_W / 2), (Y - IMAGE_H / 2) / (IMAGE_H / 2)
+    return camera(rng, img, session)
+
+
+def camera(rng: np.random.Generator, img: np.ndarray, session: Session) -> np.ndarray:
+    """(N, H, W) radiance (~0-1.3) -> uint8 images as the session's camera and MPIIGaze's
+    normalization leave them: light from one side, defocus, sensor noise, JPEG, then equalization."""
+    n, h, w = img.shape
+    X, Y = np.arange(w, dtype=np.float32)[None, None, :], np.arange(h, dtype=np.float32)[None, :, None]
+    u, v = (X - w / 2) / (w / 2), (Y - h / 2) / (h / 2)
     img = img * session.level * np.clip(1 + session.light[0] * u + session.light[1] * v, 0.2, None)
     sigmas = rng.uniform(*session.blur, n)
     img = np.stack([cv2.GaussianBlur(im, (0, 0), float(sg)) for im, sg in zip(img, sigmas)])
