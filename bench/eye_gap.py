@@ -13,6 +13,8 @@ is read by evaluate alone):
     sensor        the pipeline's synthetic crops themselves through the real-like camera (exposure,
                   one-sided light, defocus, noise, JPEG, equalization; eyes_real.camera): a refiner
                   that learnt the camera and nothing of skin, lids or people
+    refined_sensor  the pipeline's refined crops through the same camera: does R's gain add to
+                  the camera's, or overlap it?
     camera        the synthetic renders' geometry and gaze range (UnityEyes' proportions, gaze
                   uniform in +-25 deg pitch, +-30 deg yaw, the eye at 0.74 of the crop's width)
                   seen as the real-like eyes are: the best a perfect refiner could give
@@ -51,8 +53,9 @@ from pipeline.realism import c2st
 from pipeline.simulate import eyes as sim
 from pipeline.simulate import eyes_real, eyes_synthetic
 
-VARIANTS = ("sensor", "camera", "human_eye", "real_gaze")
-RENDERED = VARIANTS[1:]
+SENSED = {"sensor": "synthetic", "refined_sensor": "refined"}   # variant -> the pipeline's set it senses
+RENDERED = ("camera", "human_eye", "real_gaze")
+VARIANTS = (*SENSED, *RENDERED)
 UNITY_WIDTH_FRAC = 0.74   # eye corners over crop width in the synthetic crops (crops.eyes.unityeyes_box)
 FRAMES_PER_PERSON = 50    # many people, one session each: appearance spreads, not a few faces
 
@@ -81,14 +84,14 @@ def render_set(variant: str, n: int, seed: int) -> LabelledSplit:
                          np.concatenate(targets).astype(np.float32), [{} for _ in range(n)])
 
 
-def sensed_set(synthetic: LabelledSplit, seed: int) -> LabelledSplit:
-    """The synthetic crops through the real-like camera, one session per FRAMES_PER_PERSON crops."""
+def sensed_set(split: LabelledSplit, seed: int) -> LabelledSplit:
+    """A split's crops through the real-like camera, one session per FRAMES_PER_PERSON crops."""
     rng = np.random.default_rng([seed, 17])
-    radiance = (crops.denormalize(synthetic.images[:, 0]).astype(np.float32) / 200.0)  # camera() writes x200
+    radiance = (crops.denormalize(split.images[:, 0]).astype(np.float32) / 200.0)  # camera() writes x200
     images = [eyes_real.camera(rng, radiance[i:i + FRAMES_PER_PERSON], eyes_real.sample_session(rng))
               for i in range(0, len(radiance), FRAMES_PER_PERSON)]
     images = np.concatenate(images)[:, None]
-    return dataclasses.replace(synthetic, images=crops.normalize(images).astype(np.float32))
+    return dataclasses.replace(split, images=crops.normalize(images).astype(np.float32))
 
 
 def c2st_accuracy(real: np.ndarray, other: np.ndarray, cfg: Realism, seed: int, device) -> list[float]:
@@ -133,9 +136,9 @@ def main() -> None:
             if name in RENDERED:
                 train = render_set(name, args.samples or cfg.max_samples, seed)
             else:
-                split_dir, labels = training_paths("data", "eyes", "synthetic" if name == "sensor" else name)
+                split_dir, labels = training_paths("data", "eyes", SENSED.get(name, name))
                 train = load_labelled("eyes", split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
-                if name == "sensor":
+                if name in SENSED:
                     train = sensed_set(train, seed)
             model, _ = fit(estimator_config("eyes", cfg.width, train.images.shape[2:], cfg.equalize), train, cfg,
                            seed, device)
