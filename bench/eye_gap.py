@@ -4,7 +4,7 @@ A refiner held to its input by self-regularization changes how an eye looks, not
 where the iris sits for a gaze, how large it is, how far it moves per degree. The embedded domains
 differ in both. The synthetic renders have UnityEyes' proportions (eyes_synthetic: an iris of
 0.31-0.35 eye widths on an eyeball of 0.63), the real-like eyes human ones (eyes_real: 0.18-0.21
-on 0.45), so in crops framed by the eye corners the iris of a synthetic eye moves ~1.4x further
+on 0.45), so in crops framed by the eye corners the iris of a synthetic eye moves ~1.5x further
 per degree. This script renders training sets through the real-like appearance model (its people,
 light, camera, noise, equalization), one part of the gap at a time, trains the estimator with the
 default budget on each and evaluates it on the real_val split (settings are chosen there; real_test
@@ -31,7 +31,7 @@ Each line also gives the per-axis slope of the predictions against the truth on 
 scale error) and the error once that linear map is undone, which no label-preserving refiner can
 reach and a few labelled real eyes could.
 
-    dvc repro train_estimator@eyes-real_train && python -m bench.eye_gap --variants camera human_eye
+    dvc repro refine@eyes && python -m bench.eye_gap --c2st --seeds 0 1 2      # BENCHMARKS.md's table
 """
 from __future__ import annotations
 
