@@ -17,9 +17,15 @@ ERROR = {"eyes": "mean_angular_error_deg", "hands": "mean_joint_error_mm"}
 HAND_IN_CROP = "mean_joint_error_mm_hand_in_crop"
 
 
+def fit_estimator(domain: str, train: LabelledSplit, cfg: TrainEstimator, seed: int, device: torch.device):
+    """The stage's estimator for `train`'s crops, trained with `cfg`'s budget and `seed`."""
+    model, _ = fit(estimator_config(domain, cfg.width, train.images.shape[2:], cfg.equalize), train, cfg, seed, device)
+    return model
+
+
 def real_val_metrics(domain: str, train: LabelledSplit, val: LabelledSplit, cfg: TrainEstimator, seed: int,
                       device: torch.device) -> dict:
-    model, _ = fit(estimator_config(domain, cfg.width, train.images.shape[2:], cfg.equalize), train, cfg, seed, device)
+    model = fit_estimator(domain, train, cfg, seed, device)
     metrics, _, per_sample = evaluate_samples(domain, model, val, device, cfg.precision)
     if domain == "hands":
         in_crop = ~missed_hands(val.targets)

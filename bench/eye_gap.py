@@ -42,12 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.estimator_error import fit_estimator
 from pipeline.crops import eyes as crops
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, load_labelled, read_images, training_paths
 from pipeline.estimate.metrics import angular_error_deg
-from pipeline.estimate.model import estimator_config
-from pipeline.estimate.train import fit, predict, set_threads
+from pipeline.estimate.train import predict, set_threads
 from pipeline.params import Realism, load_params
 from pipeline.realism import c2st
 from pipeline.simulate import eyes as sim
@@ -140,8 +140,7 @@ def main() -> None:
                 train = load_labelled("eyes", split_dir, labels_path=labels, max_samples=cfg.max_samples, seed=seed)
                 if name in SENSED:
                     train = sensed_set(train, seed)
-            model, _ = fit(estimator_config("eyes", cfg.width, train.images.shape[2:], cfg.equalize), train, cfg,
-                           seed, device)
+            model = fit_estimator("eyes", train, cfg, seed, device)
             pred = predict(model, val.images, device, cfg.precision)
             err = float(angular_error_deg(pred, val.targets).mean())
             extra = {}

@@ -130,7 +130,8 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
         probe = Probe.read(inputs["synthetic"], inputs["real_train"], domain) if world.is_main else None
 
         log(f"data and models ready; training steps {start}..{schedule.total} on {world.device} x {world.size}", world)
-        tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size), **machine(world.device)}
+        host = machine(world.device)  # the CPU kind changes the bytes: recorded in the tags and the metrics
+        tags = {"params_hash": run_hash, "domain": domain, "world_size": str(world.size), **host}
         with open_run(world.is_main, domain, run_id, inputs, tags) as runlog:
             if not run_id:
                 runlog.params({"domain": domain, "seed": params.seed, "height": shape[0], "width": shape[1],
@@ -139,7 +140,7 @@ def train_refiner(params: Params, domain: str, *, data_root: str | Path = "data"
                                 f"train_refiner@{domain}")
             log("training done", world)
             if world.is_main:
-                final = _finish(gan, params, domain, final, probe, runlog, outputs)
+                final = _finish(gan, params, domain, final | {"machine": host}, probe, runlog, outputs)
     distributed.barrier(world)
     distributed.teardown(world)
     return TrainResult(final, gan.final_refiner)
@@ -181,7 +182,7 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe: Probe,
     """Guard against identity collapse, then write the model, metrics and grid, and log them."""
     cfg = gan.cfg
     scores = probe.evaluate(gan)
-    final = final | scores | {"machine": machine(gan.device)}
+    final = final | scores
     if final["mean_abs_change"] < cfg.min_mean_change:
         raise PipelineError(
             f"train_refiner@{domain}: the refiner collapsed to the identity: mean |R(x)-x| = "
