@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import h5py
@@ -10,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from eyes_fixtures import mpii_eye, real_unityeyes_json, write_mpii_day, write_unityeyes
+from eyes_fixtures import REAL_UNITYEYES_JSON, mpii_eye, real_unityeyes_json, write_mpii_day, write_unityeyes
 from pipeline.crops import eyes as crops
 from pipeline.formats import folder, kaggle_h5, mpiigaze, unityeyes
 from pipeline.shards import Reject, Sample
@@ -37,6 +41,32 @@ def test_real_unityeyes_annotation_parses_with_facts_from_design():
     # looking up: the iris sits above the eye-margin centre in image coordinates
     margin = geom["interior_margin"]
     assert geom["iris"].mean(0)[1] < (margin.min(0)[1] + margin.max(0)[1]) / 2
+
+
+GAZE_LABELS_SCRIPT = """
+import json, sys
+import numpy as np
+from pipeline.formats import kaggle_h5, unityeyes
+ann = json.loads(open(sys.argv[1]).read())
+out = []
+for v in np.random.default_rng(0).normal(size=(2000, 3)):
+    ann["eye_details"]["look_vec"] = "(%r, %r, %r, 0.0)" % tuple(float(c) for c in v)
+    geom = unityeyes.parse_annotation(ann, 480)
+    out.append([geom["pitch"], geom["yaw"], kaggle_h5.look_vec_labels(v)["gaze"]])
+print(json.dumps(out))
+"""
+
+
+def test_gaze_labels_are_the_same_bits_under_every_blas_kernel():
+    # OpenBLAS picks its kernels per CPU; a label computed through BLAS (np.linalg.norm of a vector
+    # is a dot) differed in its last digit between hosts, and so did the shards' bytes
+    def labels(kernel: str) -> str:
+        env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
+        return subprocess.run([sys.executable, "-c", GAZE_LABELS_SCRIPT, str(REAL_UNITYEYES_JSON)], env=env,
+                              cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                              check=True).stdout
+    generic = labels("Prescott")  # SSE3 kernels, which any x86-64 runs
+    assert len(json.loads(generic)) == 2000 and labels("Haswell") == generic
 
 
 def test_unityeyes_render_crop_landmarks_and_head_pose_filter(tmp_path):

@@ -12,6 +12,7 @@ Eye conventions shared by every reader (so labels from different datasets agree)
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def rel_source(path: str | Path, root: str | Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def vector_length(v) -> float:
+    """Euclidean length of one short vector, the same to the last bit on every host.
+
+    Not np.linalg.norm: on a 1-D array it is a BLAS dot, and OpenBLAS picks its kernel per CPU
+    (Haswell, SkylakeX, ...), whose sums round differently; that put the host into the last digit
+    of UnityEyes yaw labels, so the same renders gave different shard bytes on different machines."""
+    return math.hypot(*(float(c) for c in v))
 
 
 def pitchyaw_to_vector(pitch, yaw) -> np.ndarray:

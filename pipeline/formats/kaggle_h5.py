@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 
 from pipeline.crops import eyes as crops
-from pipeline.formats import eye_sample, gaze_labels, rel_source, reject, sample_key
+from pipeline.formats import eye_sample, gaze_labels, rel_source, reject, sample_key, vector_length
 
 CHUNK = 1000
 
@@ -45,9 +45,9 @@ def list_slices(path: str | Path, chunk: int = CHUNK) -> list[tuple[str, int, in
 
 def look_vec_labels(look: np.ndarray) -> dict | None:
     look = np.asarray(look, float)
-    if look.shape[-1] < 3 or not np.isfinite(look[:3]).all() or np.linalg.norm(look[:3]) < 1e-6:
+    if look.shape[-1] < 3 or not np.isfinite(look[:3]).all() or vector_length(look[:3]) < 1e-6:
         return None
-    x, y, z = look[:3] / np.linalg.norm(look[:3])
+    x, y, z = look[:3] / vector_length(look[:3])
     return {"gaze": gaze_labels(math.asin(float(np.clip(y, -1, 1))), math.atan2(-x, -z))}
 
 

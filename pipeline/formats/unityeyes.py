@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from pipeline.crops import eyes as crops
-from pipeline.formats import eye_sample, gaze_labels, rel_source, reject, rounded, sample_key
+from pipeline.formats import eye_sample, gaze_labels, rel_source, reject, rounded, sample_key, vector_length
 
 N_POINTS = {"interior_margin_2d": 16, "caruncle_2d": 7, "iris_2d": 32}
 
@@ -72,7 +72,7 @@ def parse_annotation(ann, height: float) -> dict:
     if "head_pose" not in ann:
         raise BadAnnotation("missing key 'head_pose'")
     look = parse_tuple(details["look_vec"], 3, "eye_details.look_vec")
-    norm = float(np.linalg.norm(look))
+    norm = vector_length(look)
     if norm < 1e-6:
         raise BadAnnotation(f"eye_details.look_vec is zero: {details['look_vec']!r}")
     look = look / norm
