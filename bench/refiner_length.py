@@ -6,8 +6,9 @@ For each number of adversarial rounds, trains R and D with the pipeline's SimGAN
 hands: the 96 px context crops refined whole and cut again around the refined depth, labels
 moved with the crop, pipeline/refine/context.py), runs its annotation check, trains the
 estimator on the refined crops (the stage's budget; params' seed, or each of --seeds) and
-prints its error on the real_val split (settings are chosen there; real_test is read by
-evaluate alone). No files, no MLflow.
+prints its error on the real_val split (settings are chosen there; real_test is read by evaluate
+alone), beside the refiner's `gap_closed` appearance statistics on train_refiner's probe images
+(pipeline/simgan/probe.py). No files, no MLflow.
 
     python -m bench.refiner_length --domain hands --steps 200 1000 3000 \\
         --set noise_channels=4 --set lam=4 --set hole_cost=0.1
@@ -37,11 +38,13 @@ from pipeline.refine.shard import batched, finish, refine_images
 from pipeline.shards import read_samples
 from pipeline.simgan import distributed
 from pipeline.simgan.data import batch_stream, crop_shape
+from pipeline.simgan.probe import Probe
 from pipeline.simgan.run import build_simgan
 from pipeline.simgan.trainer import Schedule
 
 
-def train_final_refiner(params, domain: str, shards: Path, world: distributed.World):
+def train_gan(params, domain: str, shards: Path, world: distributed.World):
+    """The SimGAN after train_refiner's schedule (its final_refiner is what the stage writes)."""
     cfg = params.domain(domain).train_refiner
     gan, schedule = build_simgan(params, domain, world), Schedule.of(cfg)
     kw = dict(workers=cfg.workers, seed=params.seed, pin_memory=world.device.type == "cuda")
@@ -50,7 +53,8 @@ def train_final_refiner(params, domain: str, shards: Path, world: distributed.Wo
             closing(batch_stream(shards / "real_train", domain, shape, cfg.batch_size, **kw)) as real:
         for step in range(schedule.total):
             gan.run_step(step, schedule, lambda: gan.prepare(next(synthetic)), lambda: gan.prepare(next(real)))
-    return gan.final_refiner.eval()
+    gan.final_refiner.eval()
+    return gan
 
 
 def holes_cut(batch: list, out: list) -> tuple[int, int]:
@@ -133,21 +137,25 @@ def main() -> None:
     val = load_labelled(args.domain, shards / "real_val")
     samples = list(read_samples(shards / paths.REFINE_SOURCE[args.domain], by_node=False))
     refine = base.domain(args.domain).refine
+    probe = Probe.read(shards / "synthetic", shards / "real_train", args.domain)
     if not args.no_synthetic:
         print(json.dumps({"synthetic": seed_errors(args.domain, keeps, val, cfg_e, world.device)}), flush=True)
     for steps in args.steps:
         start = time.perf_counter()
         params = load_params(args.params, {args.domain: {"train_refiner": {**over, "steps": steps}}})
-        refiner = train_final_refiner(params, args.domain, shards, world)
+        gan = train_gan(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
-        refined, checks, holes = refined_set(refiner, args.domain, samples, refine, world.device)
+        scores = probe.evaluate(gan)
+        gap = {k: round(v, 2) for k, v in scores["gap_closed"].items()}
+        refined, checks, holes = refined_set(gan.final_refiner, args.domain, samples, refine, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
         splits = {seed: training_split(args.domain, refined, keep) for seed, keep in keeps.items()}
         print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1),
                           "refined": seed_errors(args.domain, splits, val, cfg_e, world.device),
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
-                          "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"]}),
+                          "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"],
+                          "gap_closed": gap, "equalized_share": scores.get("equalized_share")}),
               flush=True)
 
 

@@ -125,6 +125,9 @@ class TrainRefiner:
     # With holes: a second draw from a spatially correlated field, so holes can also come as the
     # sensor's drop-out blobs, not only as independent pixels (nets/refiner.py).
     hole_blobs: bool = False
+    # A tone head: R's image mixed with its own histogram equalization at a share D sets, a per-image
+    # grey-level map that a local R cannot make (MPIIGaze patches are equalized; nets/refiner.py).
+    tone: bool = False
     discriminator: Literal["local", "global"] = "local"
     d_width: float = fld(1.0, gt=0, doc="multiplier on the paper's D widths (96, 64, 32, 32)")
     # lowpass: 4x4 block means of R(x) and x must agree (the paper's psi left general): the labels
@@ -167,6 +170,8 @@ class TrainRefiner:
             raise ParamsError("hole_blobs: true needs holes: true (a second draw of the hole head)")
         if self.holes and self.hole_cost > 0:  # a fixed price: D asks for more holes than any sensor makes
             raise ParamsError(f"holes: true needs hole_cost: 0 (a hole costs its depth jump), not {self.hole_cost}")
+        if self.tone and self.holes:  # equalizing a depth crop would move its surface
+            raise ParamsError("tone: true is for grey images; it cannot go with holes: true (depth crops)")
         if self.self_reg == "lowpass" and self.self_reg_region != "all":  # a cell mixes hand and background
             raise ParamsError(f"self_reg: lowpass needs self_reg_region: all, not {self.self_reg_region!r}")
 

@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 
 from pipeline.nets.refiner import Refiner
@@ -23,10 +24,11 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def test_two_cpu_ranks_end_with_identical_weights(tmp_path):
+@pytest.mark.parametrize("tone", [False, True])  # the tone head's share gets no gradient while pretraining
+def test_two_cpu_ranks_end_with_identical_weights(tmp_path, tone):
     write_eye_shards(tmp_path / "data", n=48, shard_size=12)  # 4 shards: 2 per rank
     write_params(tmp_path / "params.yaml",
-                 train_refiner=tiny_refiner(steps=3, log_every=3, grid_every=100, checkpoint_every=100))
+                 train_refiner=tiny_refiner(steps=3, log_every=3, grid_every=100, checkpoint_every=100, tone=tone))
     (tmp_path / "worker.py").write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}

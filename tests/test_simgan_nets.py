@@ -190,3 +190,34 @@ def test_refiner_hole_rate_learns_from_the_loss():
     x = torch.rand(2, 1, 32, 32) * 1.6 - 0.9
     (1 - r(x)).abs().mean().backward()  # a loss that wants holes
     assert r.hole.bias.grad < 0         # gradient descent raises the hole logit
+
+
+def test_refiner_tone_head_mixes_in_a_monotone_equalization_at_the_learnt_share():
+    torch.manual_seed(0)
+    r = Refiner(1, 8, 1, 0, "replicate", tone=True)
+    plain = Refiner(1, 8, 1, 0, "replicate")
+    plain.load_state_dict({k: v for k, v in r.state_dict().items() if k != "tone"})
+    x = torch.rand(4, 1, 35, 55) * 2 - 1
+    with torch.no_grad():
+        toned, kept = r(x, parts=True)
+        assert torch.equal(kept, plain(x)) and torch.equal(toned, r(x))  # psi reads R's image before the map
+        assert abs(float(r.equalized_share) - 0.5) < 1e-6
+        r.tone.fill_(-1.0)                                    # share sigmoid(-50): R's own image
+        assert torch.allclose(r(x), plain(x), atol=1e-6)
+        r.tone.fill_(1.0)                                     # share 1: the image equalized
+        skewed = 0.3 * x + 0.6 * x ** 3                        # most grey levels near the middle
+        flat = r._equalize(skewed).flatten(1)
+        equalized = r(x)
+    by_input = flat.gather(1, skewed.flatten(1).argsort(1))
+    assert (by_input.diff(dim=1) > -1e-6).all()               # monotone: no edge moves
+    levels = torch.linspace(0.1, 0.9, 5)
+    assert torch.allclose(torch.quantile(flat, levels, dim=1).T, levels * 2 - 1, atol=0.03)  # a flat histogram
+    assert not torch.allclose(torch.quantile(skewed.flatten(1), levels, dim=1).T, levels * 2 - 1, atol=0.03)
+    with torch.autocast("cpu", dtype=torch.bfloat16):        # the map is float32 inside, cast back
+        assert r(x).dtype == torch.bfloat16
+    r.tone.data.fill_(0.0)                                    # half equalized
+    (r(x) - equalized).abs().mean().backward()                # a loss that wants the equalized image
+    assert r.tone.grad < 0                                    # descent raises the share
+    no_head = Refiner(1, 8, 1)
+    out, same = no_head(x, parts=True)
+    assert same is out and no_head.equalized_share is None

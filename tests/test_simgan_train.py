@@ -120,6 +120,17 @@ def test_hands_train_on_depth_crops_of_the_params_size(tmp_path):
                                                                 train_refiner=tiny_refiner())))
 
 
+def test_eyes_tone_head_trains_and_reports_its_share(data_root, tmp_path):
+    params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner(steps=2, tone=True)))
+    out = Outputs.for_domain("eyes", tmp_path)
+    train_refiner(params, "eyes", data_root=data_root, outputs=out)
+    refiner, info = load_refiner(out.model, "eyes", params)
+    share = json.loads(out.metrics.read_text())["equalized_share"]
+    assert info["config"]["tone"] and 0 < share < 1 and share == pytest.approx(float(refiner.equalized_share))
+    with pytest.raises(PipelineError, match="tone: file has True, params want False"):
+        load_refiner(out.model, "eyes", load_params(write_params(tmp_path / "p.yaml", train_refiner=tiny_refiner())))
+
+
 def test_load_refiner_rejects_other_architecture(data_root, tmp_path):
     params = load_params(write_params(tmp_path / "params.yaml", train_refiner=tiny_refiner()))
     out = Outputs.for_domain("eyes", tmp_path)

@@ -23,6 +23,13 @@ Optional `hole_blobs` gives the head a second logit whose draw uses a spatially 
 (a Gaussian blur of HOLE_BLOB_SIGMA px, mapped back to uniform so the rate is still the
 logit's sigmoid): a pixel is a hole where either draw fires. Independent pixels are the sensor's
 ragged edges; correlated ones its drop-out blobs, which independent draws make only as salt.
+
+Optional `tone` mixes R's image with its own histogram equalization at a learnt share alpha, per
+image: (1 - alpha) y + alpha equalize(y). A fully convolutional R sees a 19 px window, so it cannot
+make a per-image grey-level map, yet real MPIIGaze patches are histogram-equalized (their
+normalization does it) and clean renders are not; without the head R imitates the stretch with
+local contrast and blur. The map is monotone per image, so it moves no edge: the
+self-regularization reads R's image before it (`forward(x, parts=True)`), and D alone sets alpha.
 """
 from __future__ import annotations
 
@@ -37,6 +44,11 @@ PADDINGS = ("zeros", "replicate", "edge")
 HOLE_START_LOGIT = -4.0  # ~2 % holes anywhere at the start; pretraining (self-regularization) lowers it
 HOLE_TEMPERATURE = 0.5
 HOLE_BLOB_SIGMA = 4.0  # px of the blob field's blur: real_val over 3 estimator seeds, BENCHMARKS.md "Hole blobs"
+TONE_KNOTS = 64  # the soft CDF is taken at these grey levels over [-1, 1] and interpolated between them
+TONE_SOFTNESS = 0.02  # the soft CDF's sigmoid width, [-1, 1] units (~2.5 grey levels)
+# alpha's logit is the parameter times this gain (an equalized learning rate): Adam moves a weight by
+# ~lr a step, so a plain logit could change by only ~0.05 in a CPU run's few hundred R steps
+TONE_GAIN = 50.0
 
 
 def _mix32(h: torch.Tensor) -> torch.Tensor:
@@ -131,10 +143,11 @@ class Refiner(nn.Module):
     edge, at ~1.3x the zero-padded FLOPs (replicate pads 9 times: 1.7x the time).
     `holes`: the hole head (the module doc); its output pixels are exactly +1 or R's value.
     `hole_blobs` (with `holes`): a second, spatially correlated hole draw (the module doc).
+    `tone`: the tone head (the module doc); alpha starts at 0.5.
     """
 
     def __init__(self, in_channels: int = 1, channels: int = 64, blocks: int = 4, noise_channels: int = 0,
-                 padding: str = "zeros", holes: bool = False, hole_blobs: bool = False):
+                 padding: str = "zeros", holes: bool = False, hole_blobs: bool = False, tone: bool = False):
         super().__init__()
         if padding not in PADDINGS:
             raise ValueError(f"padding {padding!r}: expected one of {PADDINGS}")
@@ -153,12 +166,43 @@ class Refiner(nn.Module):
             self.hole = nn.Conv2d(channels, 1 + int(hole_blobs), 1)  # with blobs: (blob, pixel) logits
             nn.init.zeros_(self.hole.weight)
             nn.init.constant_(self.hole.bias, HOLE_START_LOGIT)
+        self.tone = nn.Parameter(torch.zeros(())) if tone else None  # alpha's logit / TONE_GAIN
 
     @property
     def hole_blobs(self) -> bool:
         return self.hole is not None and self.hole.out_channels == 2
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def equalized_share(self) -> torch.Tensor | None:
+        """The tone head's alpha: 0 leaves R's image, 1 equalizes its histogram (None: no head)."""
+        return None if self.tone is None else torch.sigmoid(TONE_GAIN * self.tone)
+
+    def forward(self, x: torch.Tensor, parts: bool = False):
+        """R(x); with parts=True also the image the self-regularization reads (R's before the tone
+        map; R(x) itself without a tone head)."""
+        refined = self._refine(x)
+        if self.tone is None:
+            return (refined, refined) if parts else refined
+        toned = self._equalize(refined)
+        return (toned, refined) if parts else toned
+
+    def _equalize(self, y: torch.Tensor) -> torch.Tensor:
+        """(1 - alpha) y + alpha equalize(y) per image; equalize maps a grey level to the image's
+        soft (differentiable) CDF at it, taken at TONE_KNOTS knots and interpolated. float32: a bf16
+        CDF would band the grey levels."""
+        with torch.autocast(device_type=y.device.type, enabled=False):
+            flat = y.float().flatten(1)
+            knots = torch.linspace(-1, 1, TONE_KNOTS, device=y.device)
+            cdf = torch.sigmoid((knots[None, :, None] - flat[:, None, :]) / TONE_SOFTNESS).mean(2)  # (N, K)
+            pos = (flat.clamp(-1, 1) + 1) / 2 * (TONE_KNOTS - 1)
+            lo = pos.detach().floor().clamp(max=TONE_KNOTS - 2).long()
+            frac = pos - lo
+            c_lo, c_hi = cdf.gather(1, lo), cdf.gather(1, lo + 1)
+            equalized = (c_lo + frac * (c_hi - c_lo)) * 2 - 1
+            alpha = self.equalized_share
+            return ((1 - alpha) * flat + alpha * equalized).view_as(y).to(y.dtype)
+
+    def _refine(self, x: torch.Tensor) -> torch.Tensor:
         source = x
         if self.margin:
             x = F.pad(x, (self.margin,) * 4, mode="replicate")

@@ -38,12 +38,13 @@ def setup(device: torch.device) -> World:
     return World(dist.get_rank(), dist.get_world_size(), device)
 
 
-def wrap(module: nn.Module, world: World) -> nn.Module:
-    """DDP wrapper (broadcasts rank 0's initial weights, all-reduces gradients), or the module."""
+def wrap(module: nn.Module, world: World, some_unused: bool = False) -> nn.Module:
+    """DDP wrapper (broadcasts rank 0's initial weights, all-reduces gradients), or the module.
+    some_unused: some parameters get no gradient in some steps (DDP must then look for them)."""
     if world.size == 1:
         return module
     ids = [world.device.index] if world.device.type == "cuda" else None
-    return DistributedDataParallel(module, device_ids=ids)
+    return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=some_unused)
 
 
 def barrier(world: World) -> None:

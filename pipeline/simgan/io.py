@@ -1,7 +1,7 @@
 """The refiner file models/refiner-<domain>.pt (team contract) and its checked loader.
 
 Format: {"state_dict", "config": {domain, in_channels, channels, blocks, noise_channels, padding, holes,
-hole_blobs, height, width}, "steps"}, saved atomically and loaded with weights_only=True (no pickle).
+hole_blobs, tone, height, width}, "steps"}, saved atomically and loaded with weights_only=True (no pickle).
 """
 from __future__ import annotations
 
@@ -24,14 +24,13 @@ def refiner_config(params: Params, domain: str) -> dict:
     height, width = crop_shape(params, domain)
     return {"domain": domain, "in_channels": 1, "channels": cfg.channels, "blocks": cfg.blocks,
             "noise_channels": cfg.noise_channels, "padding": cfg.padding, "holes": cfg.holes,
-            "hole_blobs": cfg.hole_blobs, "height": height,
-            "width": width}
+            "hole_blobs": cfg.hole_blobs, "tone": cfg.tone, "height": height, "width": width}
 
 
 def build_refiner(config: dict) -> Refiner:
     """R for a complete config (refiner_config, or a file's config with load_refiner's defaults)."""
     return Refiner(config["in_channels"], config["channels"], config["blocks"], config["noise_channels"],
-                   config["padding"], config["holes"], config["hole_blobs"])
+                   config["padding"], config["holes"], config["hole_blobs"], config["tone"])
 
 
 def save_refiner(path: str | Path, refiner: torch.nn.Module, config: dict, steps: int) -> None:
@@ -51,7 +50,8 @@ def load_refiner(path: str | Path, domain: str, params: Params) -> tuple[Refiner
     saved = read_checkpoint(path, "a refiner", f"no refiner file (run train_refiner@{domain} first)")
     config = saved["config"]
     expected = refiner_config(params, domain)
-    config = {"noise_channels": 0, "padding": "zeros", "holes": False, "hole_blobs": False, **config}  # files from before these options
+    config = {"noise_channels": 0, "padding": "zeros", "holes": False, "hole_blobs": False, "tone": False,
+              **config}  # files from before these options
     wrong = {k: (config.get(k), v) for k, v in expected.items() if config.get(k) != v}
     if wrong:
         detail = ", ".join(f"{k}: file has {got!r}, params want {want!r}" for k, (got, want) in wrong.items())

@@ -44,14 +44,17 @@ class Probe:
 
     @torch.no_grad()
     def evaluate(self, gan: SimGAN) -> dict:
-        """Final numbers: mean |R(x)-x|, D's patch accuracy on real and refined, appearance statistics."""
+        """Final numbers: mean |R(x)-x|, D's patch accuracy on real and refined, appearance statistics,
+        and a tone head's equalized share."""
         refined = gan.refine(self.synthetic)
         with gan.amp():
             real_logits = gan.disc(gan.prepare(self.real)).float()
             refined_logits = gan.disc(gan.prepare(refined)).float()
         stats = {name: appearance(x) for name, x in
                  (("synthetic", self.synthetic), ("refined", refined.cpu()), ("real", self.real))}
-        return {"mean_abs_change": (refined.cpu() - self.synthetic).abs().mean().item(),
+        share = gan.final_refiner.equalized_share
+        return {**({"equalized_share": share.item()} if share is not None else {}),
+                "mean_abs_change": (refined.cpu() - self.synthetic).abs().mean().item(),
                 "d_acc_real": patch_accuracy(real_logits, REAL).item(),
                 "d_acc_refined": patch_accuracy(refined_logits, REFINED).item(),
                 "appearance": stats, "gap_closed": gap_closed(stats["synthetic"], stats["refined"], stats["real"])}

@@ -71,7 +71,8 @@ def build_simgan(params: Params, domain: str, world: distributed.World) -> SimGA
     history = (HistoryBuffer(cfg.history_size, (1, *crop_shape(params, domain)), params.seed + world.rank,
                              world.device) if cfg.history else None)
     ema = AveragedModel(refiner, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay)) if cfg.ema_decay else None
-    return SimGAN(cfg, refiner, disc, distributed.wrap(refiner, world), distributed.wrap(disc, world),
+    # a tone head's share gets no gradient while pretraining: the self-regularization reads R's image before it
+    return SimGAN(cfg, refiner, disc, distributed.wrap(refiner, world, some_unused=cfg.tone), distributed.wrap(disc, world),
                   torch.optim.Adam(refiner.parameters(), lr=cfg.lr_r, betas=(cfg.adam_beta1, 0.999)),
                   torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=(cfg.adam_beta1, 0.999)),
                   history, world.device, ema)

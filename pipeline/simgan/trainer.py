@@ -98,10 +98,11 @@ class SimGAN:
         opt.step()
 
     def pretrain_refiner_step(self, synthetic: torch.Tensor) -> dict[str, torch.Tensor]:
-        """R learns to reproduce its input, all of it: self-regularization only."""
+        """R learns to reproduce its input, all of it: self-regularization only (of the image a tone
+        head maps, which the head leaves to D: Refiner.forward)."""
         with self.amp():
-            refined = self.r_train(synthetic)
-        loss = self_regularization_loss(refined, synthetic, self.cfg.self_reg)
+            _, kept = self.r_train(synthetic, parts=True)
+        loss = self_regularization_loss(kept, synthetic, self.cfg.self_reg)
         self._update(self.opt_r, loss)
         return {"loss_reg": loss.detach()}
 
@@ -109,10 +110,10 @@ class SimGAN:
         """Fool D on every patch while staying close to the input: l_adv + lambda * l_reg."""
         set_requires_grad(self.disc, False)  # gradients flow through D to R, not into D
         with self.amp():
-            refined = self.r_train(synthetic)
+            refined, kept = self.r_train(synthetic, parts=True)
             logits = self.disc(refined)
         adv = adversarial_loss(logits)
-        reg = self_regularization_loss(refined, synthetic, self.cfg.self_reg, self.cfg.self_reg_region,
+        reg = self_regularization_loss(kept, synthetic, self.cfg.self_reg, self.cfg.self_reg_region,
                                         self.cfg.hole_cost)
         self._update(self.opt_r, adv + self.cfg.lam * reg)
         set_requires_grad(self.disc, True)
