@@ -27,9 +27,11 @@ ragged edges; correlated ones its drop-out blobs, which independent draws make o
 Optional `tone` mixes R's image with its own histogram equalization at a learnt share alpha, per
 image: (1 - alpha) y + alpha equalize(y). A fully convolutional R sees a 19 px window, so it cannot
 make a per-image grey-level map, yet real MPIIGaze patches are histogram-equalized (their
-normalization does it) and clean renders are not; without the head R imitates the stretch with
-local contrast and blur. The map is monotone per image, so it moves no edge: the
-self-regularization reads R's image before it (`forward(x, parts=True)`), and D alone sets alpha.
+normalization does it) and clean renders are not; without the head R can only stretch contrast
+locally. The map is monotone per image, so it moves no edge: the self-regularization reads R's
+image before it (`forward(x, parts=True)`), and D alone sets alpha. On the eyes D sets 0.45-0.77,
+and gaze gets worse (1.04x synthetic against 0.90x over 3 R seeds; BENCHMARKS.md, "A refiner
+that may add noise or equalize"), so it is off.
 """
 from __future__ import annotations
 
