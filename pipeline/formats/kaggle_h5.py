@@ -45,9 +45,12 @@ def list_slices(path: str | Path, chunk: int = CHUNK) -> list[tuple[str, int, in
 
 def look_vec_labels(look: np.ndarray) -> dict | None:
     look = np.asarray(look, float)
-    if look.shape[-1] < 3 or not np.isfinite(look[:3]).all() or vector_length(look[:3]) < 1e-6:
+    if look.shape[-1] < 3 or not np.isfinite(look[:3]).all():
         return None
-    x, y, z = look[:3] / vector_length(look[:3])
+    length = vector_length(look[:3])
+    if length < 1e-6:
+        return None
+    x, y, z = look[:3] / length
     return {"gaze": gaze_labels(math.asin(float(np.clip(y, -1, 1))), math.atan2(-x, -z))}
 
 

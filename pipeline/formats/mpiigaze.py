@@ -17,7 +17,7 @@ import scipy.io
 from scipy.spatial.transform import Rotation
 
 from pipeline.crops import eyes as crops
-from pipeline.formats import (eye_sample, gaze_labels, rel_source, reject, sample_key,
+from pipeline.formats import (eye_sample, gaze_labels, rel_source, reject, sample_key, vector_length,
                               vector_to_pitchyaw)
 
 IMAGE_HW = (36, 60)
@@ -81,7 +81,7 @@ def eye_records(images, gaze, pose, side: str, stem: str, source: str, out_wh=cr
     out = []
     for i in range(len(images)):
         src = f"{source}#{side}/{i}"
-        if not (np.isfinite(gaze[i]).all() and np.linalg.norm(gaze[i]) > 1e-6 and np.isfinite(pose[i]).all()):
+        if not (np.isfinite(gaze[i]).all() and vector_length(gaze[i]) > 1e-6 and np.isfinite(pose[i]).all()):
             out.append(reject(src, f"non-finite or zero gaze/pose: gaze {gaze[i].tolist()}, pose {pose[i].tolist()}"))
             continue
         labels = {"gaze": gaze_labels(pitch[i], sign * yaw[i]),

@@ -183,10 +183,8 @@ class Refiner(nn.Module):
         """R(x); with parts=True also the image the self-regularization reads (R's before the tone
         map; R(x) itself without a tone head)."""
         refined = self._refine(x)
-        if self.tone is None:
-            return (refined, refined) if parts else refined
-        toned = self._equalize(refined)
-        return (toned, refined) if parts else toned
+        out = refined if self.tone is None else self._equalize(refined)
+        return (out, refined) if parts else out
 
     def _equalize(self, y: torch.Tensor) -> torch.Tensor:
         """(1 - alpha) y + alpha equalize(y) per image; equalize maps a grey level to the image's

@@ -98,8 +98,8 @@ class SimGAN:
         opt.step()
 
     def pretrain_refiner_step(self, synthetic: torch.Tensor) -> dict[str, torch.Tensor]:
-        """R learns to reproduce its input, all of it: self-regularization only (of the image a tone
-        head maps, which the head leaves to D: Refiner.forward)."""
+        """R learns to reproduce its input, all of it: self-regularization only (on R's image before
+        any tone map, which is D's to set: Refiner.forward)."""
         with self.amp():
             _, kept = self.r_train(synthetic, parts=True)
         loss = self_regularization_loss(kept, synthetic, self.cfg.self_reg)
