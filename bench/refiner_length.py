@@ -13,10 +13,15 @@ alone), beside the refiner's `gap_closed` appearance statistics on train_refiner
     python -m bench.refiner_length --domain hands --steps 200 1000 3000 \\
         --set noise_channels=4 --set lam=4 --set hole_cost=0.1
     python -m bench.refiner_length --domain hands --steps 200 --seeds 0 1 2 --set holes=true
+    python -m bench.refiner_length --domain eyes --steps 100 --seeds 0 1 2 --refiner-seeds 0 1 2
+
+--refiner-seeds trains one R per seed (params' `seed`, which seeds R's and D's initial weights and
+their batch streams) for each --steps: one R's appearance statistics swing with its seed.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from contextlib import closing
@@ -125,6 +130,8 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int,
                     help="estimator seeds (initial weights, batch order, max_samples subset) trained on each "
                          "refined set, one R per --steps; default: params' seed")
+    ap.add_argument("--refiner-seeds", nargs="+", type=int,
+                    help="params' seed for R and D: one R per seed and --steps; default: params' seed")
     args = ap.parse_args()
     over = parse_assignments(args.set)
     shards = args.shards or Path("data/shards") / args.domain
@@ -140,9 +147,10 @@ def main() -> None:
     probe = Probe.read(shards / "synthetic", shards / "real_train", args.domain)
     if not args.no_synthetic:
         print(json.dumps({"synthetic": seed_errors(args.domain, keeps, val, cfg_e, world.device)}), flush=True)
-    for steps in args.steps:
+    for steps, refiner_seed in itertools.product(args.steps, args.refiner_seeds or [base.seed]):
         start = time.perf_counter()
-        params = load_params(args.params, {args.domain: {"train_refiner": {**over, "steps": steps}}})
+        params = load_params(args.params, {"seed": refiner_seed,
+                                           args.domain: {"train_refiner": {**over, "steps": steps}}})
         gan = train_gan(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
         scores = probe.evaluate(gan)
@@ -151,7 +159,7 @@ def main() -> None:
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
         splits = {seed: training_split(args.domain, refined, keep) for seed, keep in keeps.items()}
-        print(json.dumps({"set": over, "steps": steps, "train_s": round(seconds, 1),
+        print(json.dumps({"set": over, "steps": steps, "refiner_seed": refiner_seed, "train_s": round(seconds, 1),
                           "refined": seed_errors(args.domain, splits, val, cfg_e, world.device),
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
                           "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"],
