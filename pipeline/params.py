@@ -90,9 +90,14 @@ class HandIngest:
     # depth; centring the others from their labels puts the hand ~30 mm deeper in real_train
     # crops than in synthetic ones, an offset D detects and R learns to add, moving every joint.
     center: Literal["depth", "labels"] = "depth"
-    context_margin: float = fld(1.5, ge=1, doc="synthetic context crops (synthetic_context split): this x the "
+    context_margin: float = fld(1.75, ge=1, doc="synthetic context crops (synthetic_context split): this x the "
                                 "cube around the same centre, at the same pixel pitch; refine@hands refines "
-                                "them and cuts the final crop around the refined depth, as real frames are cut")
+                                "them and cuts the final crop around the refined depth, as real frames are cut. "
+                                "The wider the context, the more often that centring lands off the hand, as it "
+                                "does on 4.4 % of real_val frames: 1.7 % of refined crops at 1.5, 5.7 % at 1.75, "
+                                "9.7 % at 2.0. 1.75 is the closest; real_val (3 estimator seeds): 39.3 mm against "
+                                "40.8 at 1.5 (2.0: 38.5 mm, but 1.2 mm worse on crops that hold the hand; "
+                                "BENCHMARKS.md, \"How much context\")")
     # real_val: whole sequences of the real training folder (a room / recording session), so no
     # val frame shares a room with a real_train frame. NYU's train folder is one long recording:
     # blocks of contiguous frames are its sequences.
