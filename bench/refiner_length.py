@@ -3,8 +3,9 @@
 For each number of adversarial rounds, trains R and D with the pipeline's SimGAN code and
 `<domain>.train_refiner` (plus any --set overrides), refines the refine stage's source split
 (paths.REFINE_SOURCE) with the final R by the stage's own functions (pipeline/refine/shard.py;
-hands: the 96 px context crops refined whole and cut again around the refined depth, labels
-moved with the crop, pipeline/refine/context.py), runs its annotation check, trains the
+hands: the context crops, `hands.ingest.context_margin` x the cube, refined whole and cut again
+around the refined depth, labels moved with the crop, pipeline/refine/context.py), runs its
+annotation check, trains the
 estimator on the refined crops (the stage's budget; params' seed, or each of --seeds) and
 prints its error on the real_val split (settings are chosen there; real_test is read by evaluate
 alone), beside the refiner's `gap_closed` appearance statistics on train_refiner's probe images
