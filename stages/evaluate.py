@@ -7,7 +7,8 @@ Each headline figure comes with its bootstrap 95 % interval (pipeline/estimate/b
 fixed seed, so every estimator on a split gets the same resamples and the report's
 refined/synthetic ratio is paired). The top-level figures are real_test's; "val" holds
 real_val's, on which every setting is chosen. This stage is the only reader of real_test.
-A checkpoint with several seeds (train_estimator.seeds > 1) adds their mean and sd ("seeds").
+A checkpoint with several seeds (train_estimator.seeds > 1) adds their mean and sd ("seeds"), the
+seeds' mean's interval over samples and seeds, and each seed's per-sample columns (`error_mm@seed1`...).
 Writes metrics/evaluate-<domain>-<data>.json, plots/evaluate-<domain>-<data>.csv (the real_test
 curve) and plots/evaluate-<domain>-<data>-samples.csv (per-sample errors of both splits, for the
 paired ratio), and logs them to an MLflow run (experiment evaluate). Deterministic: same model
@@ -25,10 +26,10 @@ import numpy as np
 from pipeline import paths, tracking
 from pipeline.device import pick_device
 from pipeline.errors import PipelineError
-from pipeline.estimate.bootstrap import mean_interval
+from pipeline.estimate.bootstrap import mean_interval, seeds_mean_interval
 from pipeline.estimate.data import load_labelled
 from pipeline.estimate.evaluate import evaluate_samples
-from pipeline.estimate.metrics import PER_SAMPLE
+from pipeline.estimate.metrics import PER_SAMPLE, seed_column
 from pipeline.estimate.model import load_estimator, seed_models
 from pipeline.estimate.skip import skip_reason, skipped
 from pipeline.estimate.train import set_threads
@@ -46,15 +47,19 @@ def has_samples(split_dir: Path) -> bool:
 
 
 def measure(domain: str, models: list, split, device, precision: str) -> tuple[dict, list[dict], dict]:
-    """Metrics (+ ci95 of each headline figure, + seeds' mean/sd) of models[0] on `split`, its curve and
-    per-sample columns."""
+    """Metrics (+ ci95 of each headline figure, + seeds' mean/sd/ci95) of models[0] on `split`, its curve and
+    per-sample columns (+ those of seeds 1..N-1)."""
     metrics, curve, samples = evaluate_samples(domain, models[0], split, device, precision)
     metrics["ci95"] = {m: mean_interval(samples[col]) for m, col in PER_SAMPLE.items() if col in samples}
     if len(models) > 1:
-        runs = [metrics] + [evaluate_samples(domain, m, split, device, precision)[0] for m in models[1:]]
-        metrics["seeds"] = {"n": len(models), **{k: {"mean": float(np.mean([r[k] for r in runs])),
-                                                     "sd": float(np.std([r[k] for r in runs], ddof=1))}
-                                                 for k in PER_SAMPLE if k in metrics}}
+        others = [evaluate_samples(domain, m, split, device, precision) for m in models[1:]]
+        runs = [metrics] + [o[0] for o in others]
+        per_seed = [samples] + [o[2] for o in others]
+        metrics["seeds"] = {"n": len(models), **{
+            k: {"mean": float(np.mean([r[k] for r in runs])), "sd": float(np.std([r[k] for r in runs], ddof=1)),
+                "ci95": seeds_mean_interval(np.stack([s[col] for s in per_seed]))}
+            for k, col in PER_SAMPLE.items() if k in metrics}}
+        samples = samples | {seed_column(col, i): s[col] for i, s in enumerate(per_seed) if i for col in s}
     return metrics, curve, samples
 
 

@@ -58,7 +58,8 @@ def test_train_writes_model_and_curve_and_evaluate_is_deterministic(workdir):
 
 def test_several_estimator_seeds_give_a_mean_and_sd(workdir, tmp_path):
     """train_estimator.seeds = 3: one checkpoint, three seeds; evaluate reports seed 0's figures (with
-    their interval) and the seeds' mean and sd, which differ from seed 0 alone."""
+    their interval) and the seeds' mean, sd and interval, which differ from seed 0 alone, and writes
+    each seed's per-sample columns for the report's paired ratio of the seeds' means."""
     root, _ = workdir
     params = load_params("params.yaml", overrides={"eyes": {"train_estimator": {"seeds": 3}}})
     train_estimator.run(train_estimator.parser().parse_args(["eyes", "real_train"]), params)
@@ -67,6 +68,10 @@ def test_several_estimator_seeds_give_a_mean_and_sd(workdir, tmp_path):
     seeds = doc["seeds"]["mean_angular_error_deg"]
     assert doc["seeds"]["n"] == 3 and doc["val"]["seeds"]["n"] == 3
     assert seeds["sd"] > 0 and seeds["mean"] != doc["mean_angular_error_deg"]
+    assert seeds["ci95"][0] < seeds["mean"] < seeds["ci95"][1]
+    header = (root / "plots/evaluate-eyes-real_train-samples.csv").read_text().splitlines()[0]
+    assert header == "split,key,error_deg,within_7deg," + ",".join(
+        f"{c}@seed{s}" for s in (1, 2) for c in ("error_deg", "within_7deg"))
     train_estimator.run(train_estimator.parser().parse_args(["eyes", "real_train"]), load_params("params.yaml"))
 
 

@@ -41,6 +41,12 @@ PER_SAMPLE = {"mean_angular_error_deg": "error_deg", "pct_within_7deg": "within_
               "pct_joints_within_5px": "within_5px", "pct_frames_worst_within_40mm": "worst_within_40mm"}
 
 
+def seed_column(col: str, seed: int) -> str:
+    """The per-sample column `col` of estimator seed `seed`: seed 0 keeps the bare name, so a one-seed
+    samples file reads the same as before seeds existed."""
+    return col if seed == 0 else f"{col}@seed{seed}"
+
+
 def gaze_per_sample(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:
     err = angular_error_deg(pred, true)
     return {"error_deg": err, "within_7deg": 100.0 * (err <= GAZE_WITHIN_DEG)}
