@@ -36,9 +36,9 @@ SPLITS = ("val", "test")  # real_val: where settings were chosen; real_test: rea
 PROTOCOL = ("Protocol: settings are chosen on real_val, people / rooms in neither real_train nor real_test, "
             "and real_test was read once, by the evaluate stage, for the test rows. Brackets are paired bootstrap "
             "95 % intervals over the split's samples (2000 resamples, one fixed seed for every estimator, so ratios "
-            "are paired); a target is met only when its whole interval is under it. With several estimator seeds "
-            "(train_estimator.seeds > 1), \"N seeds\" is the ratio of the seeds' mean errors, its interval resampling "
-            "the seeds as well as the samples.")
+            "are paired); a target is met only when its whole interval is under it.")
+SEEDS_NOTE = ("Seeds: with several estimator seeds (train_estimator.seeds > 1), \"N seeds\" is the ratio of the "
+              "seeds' mean errors, its interval resampling the seeds as well as the samples.")
 
 
 def _num(doc: dict | None, key: str, fmt: str = "{:.1f}", scale: float = 1.0) -> str:
@@ -295,7 +295,7 @@ def render(inputs: dict, made: dict[str, Path], report_dir: Path, root: Path) ->
              "Estimators trained on synthetic, refined and real (oracle) data with the same budget, "
              "evaluated on the labelled real_val and real_test splits; realism judged by networks trained here.\n",
              *skipped_text(inputs),
-             "## Results\n", PROTOCOL, "", results_table(inputs), "", machine_text(inputs), DIFFERENCES, "", "### Targets\n",
+             "## Results\n", PROTOCOL, "", SEEDS_NOTE, "", results_table(inputs), "", machine_text(inputs), DIFFERENCES, "", "### Targets\n",
              targets_text(inputs), "", LIMITS, "", "## Accuracy curves on real test data\n",
              img("curve-eyes", "gaze curve") + img("curve-hands", "hand curve"),
              "## Realism\n", img("realism", "C2ST accuracy and KID"),
