@@ -1,11 +1,17 @@
 """Write real-like eye crops (55x35 PNG, as ingest cuts them) of N simulated people to a folder,
 for bench/real_reference.py without a pipeline run.
 
-    python bench/eyes_real_sample.py OUT_DIR [--people 15] [--frames 20] [--seed 7]
+    python bench/eyes_real_sample.py OUT_DIR [--people 15] [--frames 20] [--frames-per-day 1] [--seed 7]
+
+By default each frame of a person comes from its own day (session: light, exposure, defocus,
+noise, JPEG), as a handful of patches drawn from MPIIGaze's months of recordings per participant
+would. With all of a person's frames from one day, a classifier meets near-copies of its training
+crops at test time and the C2ST reads ~0.05 higher (BENCHMARKS.md, "How the bench draws people").
 """
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import cv2
@@ -15,23 +21,35 @@ from pipeline.crops.eyes import OUT_SIZE
 from pipeline.simulate import eyes, eyes_real
 
 
+def sample_crops(people: int, frames: int, frames_per_day: int, seed: int):
+    """Yield (55x35 uint8 crop) for `people` people x `frames` frames, `frames_per_day` from each
+    day. The draws are those of pipeline.simulate.eyes.real_unit (same person and day seeds)."""
+    for pid in range(people):
+        person = eyes_real.sample_person(np.random.default_rng([seed, 1, pid]))
+        sizes = [len(a) for a in np.array_split(np.arange(frames), math.ceil(frames / frames_per_day))]
+        for day, n in enumerate(sizes):
+            rng = np.random.default_rng([seed, 2, pid, day])
+            session = eyes_real.sample_session(rng)
+            pitch, yaw = eyes.draw_gaze(rng, n, eyes.REAL_PITCH_DEG), eyes.draw_gaze(rng, n, eyes.REAL_YAW_DEG)
+            for im in eyes_real.render(rng, person, session, pitch, yaw):
+                yield cv2.resize(im, OUT_SIZE, interpolation=cv2.INTER_AREA)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)
     ap.add_argument("--people", type=int, default=15)
-    ap.add_argument("--frames", type=int, default=20, help="frames per person (one session each)")
+    ap.add_argument("--frames", type=int, default=20, help="frames per person")
+    ap.add_argument("--frames-per-day", type=int, default=1,
+                    help="frames drawn from each day (session); >= --frames puts a person's frames in one day")
     ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args(argv)
+    if min(a.people, a.frames, a.frames_per_day) < 1:
+        ap.error("--people, --frames and --frames-per-day must be >= 1")
     a.out.mkdir(parents=True, exist_ok=True)
     k = 0
-    for pid in range(a.people):  # the same draws as pipeline.simulate.eyes.real_unit (day 0, left eyes)
-        person = eyes_real.sample_person(np.random.default_rng([a.seed, 1, pid]))
-        rng = np.random.default_rng([a.seed, 2, pid, 0])
-        session = eyes_real.sample_session(rng)
-        pitch, yaw = eyes.draw_gaze(rng, a.frames, eyes.REAL_PITCH_DEG), eyes.draw_gaze(rng, a.frames, eyes.REAL_YAW_DEG)
-        for im in eyes_real.render(rng, person, session, pitch, yaw):
-            cv2.imwrite(str(a.out / f"{k:05d}.png"), cv2.resize(im, OUT_SIZE, interpolation=cv2.INTER_AREA))
-            k += 1
+    for k, crop in enumerate(sample_crops(a.people, a.frames, a.frames_per_day, a.seed), 1):
+        cv2.imwrite(str(a.out / f"{k - 1:05d}.png"), crop)
     print(f"{k} crops in {a.out}")
     return 0
 
