@@ -47,10 +47,9 @@ def main(argv=None) -> int:
     if min(a.people, a.frames, a.frames_per_day) < 1:
         ap.error("--people, --frames and --frames-per-day must be >= 1")
     a.out.mkdir(parents=True, exist_ok=True)
-    k = 0
-    for k, crop in enumerate(sample_crops(a.people, a.frames, a.frames_per_day, a.seed), 1):
-        cv2.imwrite(str(a.out / f"{k - 1:05d}.png"), crop)
-    print(f"{k} crops in {a.out}")
+    for k, crop in enumerate(sample_crops(a.people, a.frames, a.frames_per_day, a.seed)):
+        cv2.imwrite(str(a.out / f"{k:05d}.png"), crop)
+    print(f"{a.people * a.frames} crops in {a.out}")
     return 0
 
 

@@ -3,6 +3,7 @@ import importlib.util
 from pathlib import Path
 
 import cv2
+import pytest
 
 from pipeline.simulate import eyes_real
 
@@ -32,13 +33,10 @@ def test_frames_per_day_groups_frames_into_sessions(monkeypatch):
     assert len(crops) == 10 and len(calls) == 2 * 3   # days of 2, 2 and 1 frames
 
 
-def test_cli_writes_pngs_and_rejects_zero_counts(tmp_path, capsys):
+def test_cli_writes_pngs_and_rejects_zero_counts(tmp_path):
     assert ers.main([str(tmp_path / "out"), "--people", "2", "--frames", "3", "--seed", "1"]) == 0
     files = sorted((tmp_path / "out").glob("*.png"))
     assert len(files) == 6 and cv2.imread(str(files[0]), cv2.IMREAD_GRAYSCALE).shape == (35, 55)
-    try:
+    with pytest.raises(SystemExit) as exit_:
         ers.main([str(tmp_path / "bad"), "--frames-per-day", "0"])
-    except SystemExit as e:
-        assert e.code == 2
-    else:
-        raise AssertionError("--frames-per-day 0 was accepted")
+    assert exit_.value.code == 2
