@@ -12,6 +12,7 @@ the synthetic crops equalized (that fixed map alone, no R).
 
     python -m bench.appearance_gap                       # the default's refined split
     python -m bench.appearance_gap --refined DIR --n 1000
+    python -m bench.appearance_gap --reference MPIIGAZE_DIR   # also a folder of real crops' statistics
 
 Reads shards only; prints one JSON line per view. No files, no MLflow.
 """
@@ -24,6 +25,7 @@ from typing import Callable
 
 import torch
 
+from bench.real_reference import load_set
 from pipeline import paths
 from pipeline.nets.gaze import equalize_hist
 from pipeline.simgan.data import probe_images
@@ -55,10 +57,17 @@ def main() -> None:
     ap.add_argument("--refined", type=Path, default=paths.shards("eyes", "refined"))
     ap.add_argument("--real", type=Path, default=paths.shards("eyes", "real_train"))
     ap.add_argument("--n", type=int, default=1000, help="crops a set, spread over its shards")
+    ap.add_argument("--reference", type=Path, help="a folder of real eye crops (PNG/JPG, e.g. MPIIGaze patches): "
+                                                   "their statistics raw and equalized, beside the views")
     args = ap.parse_args()
     sets = {name: probe_images(getattr(args, name), "eyes", args.n) for name in SETS}
     for name, result in views(sets).items():
         print(json.dumps({"view": name, **result}))
+    if args.reference:
+        crops = torch.from_numpy(load_set(args.reference, args.n, seed=0)).float()[:, None] / 127.5 - 1
+        print(json.dumps({"reference": str(args.reference), "n": len(crops),
+                          **{k: {s: round(v, 4) for s, v in appearance(f(crops)).items()}
+                             for k, f in (("raw", lambda x: x), ("equalized", equalize_hist))}}))
 
 
 if __name__ == "__main__":
