@@ -9,8 +9,8 @@ annotation check, trains the
 estimator on the refined crops (the stage's budget; params' seed, or each of --seeds) and
 prints its error on the real_val split (settings are chosen there; real_test is read by evaluate
 alone), beside the refiner's `gap_closed` appearance statistics on train_refiner's probe images
-(pipeline/simgan/probe.py; eyes: also with every set equalized, `gap_closed_equalized`,
-bench/appearance_gap.py). No files, no MLflow.
+(pipeline/simgan/probe.py; eyes: also `gap_closed_equalized`, every set equalized as MPIIGaze's
+patches are, bench/appearance_gap.py). No files, no MLflow.
 
     python -m bench.refiner_length --domain hands --steps 200 1000 3000 \\
         --set noise_channels=4 --set lam=4 --set hole_cost=0.1
@@ -30,9 +30,7 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from bench.appearance_gap import view
 from bench.estimator_error import ERROR, HAND_IN_CROP, real_val_metrics
 from pipeline import paths
 from pipeline.crops import normalize
@@ -40,7 +38,6 @@ from pipeline.crops.hands import far_value
 from pipeline.refine import context
 from pipeline.device import pick_device
 from pipeline.estimate.data import LabelledSplit, encode_targets, load_labelled
-from pipeline.nets.gaze import equalize_hist
 from pipeline.params import load_params
 from pipeline.profiles import parse_assignments
 from pipeline.refine.annotation_check import summarize
@@ -160,11 +157,6 @@ def main() -> None:
         seconds = time.perf_counter() - start
         scores = probe.evaluate(gan)
         gap = {k: round(v, 2) for k, v in scores["gap_closed"].items()}
-        if args.domain == "eyes":  # the same with every set equalized: detail, not tone (bench/appearance_gap.py)
-            with torch.no_grad():
-                refined_probe = gan.refine(probe.synthetic).cpu()
-            gap_eq = view({"synthetic": probe.synthetic, "refined": refined_probe, "real": probe.real},
-                          equalize_hist)["gap_closed"]
         refined, checks, holes = refined_set(gan.final_refiner, args.domain, samples, refine, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
@@ -174,7 +166,8 @@ def main() -> None:
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
                           "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"],
                           "gap_closed": gap, "equalized_share": scores.get("equalized_share"),
-                          **({"gap_closed_equalized": gap_eq} if args.domain == "eyes" else {})}),
+                          **({"gap_closed_equalized": {k: round(v, 2) for k, v in scores["gap_closed_equalized"].items()}}
+                             if "gap_closed_equalized" in scores else {})}),
               flush=True)
 
 

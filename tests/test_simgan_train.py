@@ -61,6 +61,8 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
     assert metrics["steps"] == 3 + 2 + 4
     assert {"loss_adv", "loss_reg", "loss_d", "d_acc_real", "d_acc_refined", "mean_abs_change"} <= set(metrics)
     assert metrics["mean_abs_change"] == pytest.approx(result.metrics["mean_abs_change"])
+    # eyes: the appearance gap also with every set equalized (detail apart from tone)
+    assert set(metrics["gap_closed_equalized"]) == set(metrics["gap_closed"]) >= {"gradient", "high_freq"}
     assert out.grid.stat().st_size > 1000 and not out.checkpoint.exists()
 
     refiner, info = load_refiner(out.model, "eyes", params)
@@ -73,6 +75,7 @@ def test_train_writes_outputs_and_logs_to_mlflow(data_root, tmp_path):
     run = MlflowClient().get_run(lineage["mlflow_run_id"])
     assert run.data.params["lam"] == "0.5" and run.data.tags["git_commit"]
     assert {"data.synthetic", "data.real_train"} <= set(run.data.tags)
+    assert {"gap_closed_high_freq", "gap_closed_equalized_high_freq"} <= set(run.data.metrics)
     history = MlflowClient().get_metric_history(run.info.run_id, "acc_real")
     assert [m.step for m in history] == [4, 6, 8, 9]
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "outputs")}

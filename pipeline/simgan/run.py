@@ -194,7 +194,8 @@ def _finish(gan: SimGAN, params: Params, domain: str, final: dict, probe: Probe,
     write_png(probe.grid(gan), outputs.grid)
     write_json(outputs.metrics, final)
     runlog.metrics({k: v for k, v in scores.items() if isinstance(v, float)}
-                   | {f"gap_closed_{k}": v for k, v in scores["gap_closed"].items()}, final["steps"])
+                   | {f"{group}_{k}": v for group in ("gap_closed", "gap_closed_equalized")
+                      for k, v in scores.get(group, {}).items()}, final["steps"])
     runlog.final(gan.final_refiner, config, [outputs.model, outputs.metrics, outputs.grid], domain)
     # per-run facts stay out of the model file (same inputs, same bytes); nothing depends on this file
     write_json(outputs.lineage, {"mlflow_run_id": runlog.run_id, "refiner_sha256": file_sha256(outputs.model),
