@@ -11,11 +11,9 @@ crops at test time and the C2ST reads ~0.05 higher (BENCHMARKS.md, "How the benc
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from pipeline.crops.eyes import OUT_SIZE
 from pipeline.simulate import eyes, eyes_real
@@ -23,14 +21,10 @@ from pipeline.simulate import eyes, eyes_real
 
 def sample_crops(people: int, frames: int, frames_per_day: int, seed: int):
     """Yield (55x35 uint8 crop) for `people` people x `frames` frames, `frames_per_day` from each
-    day. The draws are those of pipeline.simulate.eyes.real_unit (same person and day seeds)."""
+    day. The draws are pipeline.simulate.eyes.real_unit's (its participant_day, same person and day seeds)."""
     for pid in range(people):
-        person = eyes_real.sample_person(np.random.default_rng([seed, 1, pid]))
-        sizes = [len(a) for a in np.array_split(np.arange(frames), math.ceil(frames / frames_per_day))]
-        for day, n in enumerate(sizes):
-            rng = np.random.default_rng([seed, 2, pid, day])
-            session = eyes_real.sample_session(rng)
-            pitch, yaw = eyes.draw_gaze(rng, n, eyes.REAL_PITCH_DEG), eyes.draw_gaze(rng, n, eyes.REAL_YAW_DEG)
+        for day, n in enumerate(eyes.day_sizes(frames, frames_per_day)):
+            rng, person, session, pitch, yaw = eyes.participant_day(seed, pid, day, n)
             for im in eyes_real.render(rng, person, session, pitch, yaw):
                 yield cv2.resize(im, OUT_SIZE, interpolation=cv2.INTER_AREA)
 

@@ -43,16 +43,28 @@ def draw_gaze(rng: np.random.Generator, n: int, mean_sd_clip) -> np.ndarray:
     return np.radians(np.clip(rng.normal(mean, sd, n), -clip, clip))
 
 
+def day_sizes(n_frames: int, frames_per_day: int) -> list[int]:
+    """A participant's `n_frames` spread evenly over as few days as hold at most `frames_per_day` each."""
+    return [len(a) for a in np.array_split(np.arange(n_frames), math.ceil(n_frames / frames_per_day))]
+
+
+def participant_day(seed: int, pid: int, day: int, n_frames: int):
+    """(rng, person, session, pitch, yaw) of one real-like participant-day: the person's looks are
+    seeded by `pid` alone, the day's session and gaze by (pid, day); `rng` goes on to the day's renders."""
+    person = eyes_real.sample_person(np.random.default_rng([seed, 1, pid]))
+    rng = np.random.default_rng([seed, 2, pid, day])
+    session = eyes_real.sample_session(rng)
+    pitch, yaw = draw_gaze(rng, n_frames, REAL_PITCH_DEG), draw_gaze(rng, n_frames, REAL_YAW_DEG)
+    return rng, person, session, pitch, yaw
+
+
 def real_unit(out_dir: str, seed: int, n_frames: int, unit: tuple[int, int]) -> int:
     """Participant `pid`, day `day`: both eyes of each frame, right eyes stored mirrored as in MPIIGaze."""
     # imported here, not at the top: every spawned worker imports this module to unpickle its unit,
     # and mpiigaze's scipy.io costs a synthetic-render worker ~0.5 s of start-up it never uses
     from pipeline.formats import mpiigaze
     pid, day = unit
-    person = eyes_real.sample_person(np.random.default_rng([seed, 1, pid]))
-    rng = np.random.default_rng([seed, 2, pid, day])
-    session = eyes_real.sample_session(rng)
-    pitch, yaw = draw_gaze(rng, n_frames, REAL_PITCH_DEG), draw_gaze(rng, n_frames, REAL_YAW_DEG)
+    rng, person, session, pitch, yaw = participant_day(seed, pid, day, n_frames)
     pose = rng.normal(0, [0.12, 0.15, 0.05], (n_frames, 3))  # Rodrigues head rotations
     gaze = pitchyaw_to_vector(pitch, yaw)
     left = eyes_real.render(rng, person, session, pitch, yaw)
@@ -66,9 +78,8 @@ def real_unit(out_dir: str, seed: int, n_frames: int, unit: tuple[int, int]) -> 
 
 
 def real_units(p: EyeSimulate) -> list[tuple[tuple[int, int], int]]:
-    days = math.ceil(p.n_per_participant / FRAMES_PER_DAY)
-    sizes = [len(a) for a in np.array_split(np.arange(p.n_per_participant), days)]
-    return [((pid, d), sizes[d]) for pid in range(p.n_participants) for d in range(days)]
+    sizes = day_sizes(p.n_per_participant, FRAMES_PER_DAY)
+    return [((pid, d), n) for pid in range(p.n_participants) for d, n in enumerate(sizes)]
 
 
 def _run(fn_units: list, workers: int) -> int:
