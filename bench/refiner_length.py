@@ -156,7 +156,8 @@ def main() -> None:
         gan = train_gan(params, args.domain, shards, world)
         seconds = time.perf_counter() - start
         scores = probe.evaluate(gan)
-        gap = {k: round(v, 2) for k, v in scores["gap_closed"].items()}
+        gaps = {name: {k: round(v, 2) for k, v in scores[name].items()}
+                for name in ("gap_closed", "gap_closed_equalized") if name in scores}
         refined, checks, holes = refined_set(gan.final_refiner, args.domain, samples, refine, world.device)
         check = summarize(args.domain, checks, refine.max_label_shift, refine.max_lost_fraction,
                           refine.max_label_shift_p95, refine.max_joint_move_px, refine.max_joint_move_px_p95)
@@ -165,9 +166,7 @@ def main() -> None:
                           "refined": seed_errors(args.domain, splits, val, cfg_e, world.device),
                           "shift": check["mean"], "shift_p95": check["p95"], "lost": check["lost"],
                           "move": check.get("move"), "hand_pixels_cut": holes, "check_passed": check["passed"],
-                          "gap_closed": gap, "equalized_share": scores.get("equalized_share"),
-                          **({"gap_closed_equalized": {k: round(v, 2) for k, v in scores["gap_closed_equalized"].items()}}
-                             if "gap_closed_equalized" in scores else {})}),
+                          "equalized_share": scores.get("equalized_share"), **gaps}),
               flush=True)
 
 
